@@ -1,0 +1,37 @@
+"""Entry point of the ``grace`` command: builds the parser from the command modules and maps user errors to exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from grace_core import __version__
+from grace_core.errors import GraceError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from grace_core.cli import data, info
+
+    parser = argparse.ArgumentParser(prog="grace", description="GRACE steel-defect detection: models and datasets.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (info, data):
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GraceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""User-facing errors.
+
+A :class:`GraceError` is a problem with the user's input (a file, a flag, a dataset), not a bug. The CLI prints
+its message — which must name the file and say what to do — and exits non-zero without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class GraceError(Exception):
+    """A user error with a message fit to show as is."""
+
+
+class DatasetError(GraceError):
+    """A dataset cannot be read or imported (bad layout, unknown class, empty, output folder not empty...)."""
+
+
+class ModelError(GraceError):
+    """A model name, config or checkpoint cannot be resolved or loaded."""

@@ -1,0 +1,110 @@
+"""Load YOLO11 (or GRACE) weights into a GRACE model layer by layer.
+
+GRACE inserts Lite-FEN layers into YOLO11, so every layer after an insertion has a larger index and ultralytics'
+own key-matching (``model.7.cv1.conv.weight`` …) would silently skip them. Here the layers of both models are paired
+in order, skipping our custom layers in the target, their types are checked pair by pair, and each tensor is copied
+to its renumbered key when the shapes agree (a COCO checkpoint's 80-class head does not fit a 6-class model: those
+tensors are reported, not copied).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from grace_core.errors import ModelError
+from grace_core.nn.registry import CUSTOM_MODULES
+
+
+@dataclass
+class TransferReport:
+    """What :func:`transfer_weights` did, tensor by tensor (target key names)."""
+
+    loaded: list[str] = field(default_factory=list)
+    shape_mismatch: list[str] = field(default_factory=list)
+    not_in_source: list[str] = field(default_factory=list)
+    layer_map: dict[int, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        total = len(self.loaded) + len(self.shape_mismatch) + len(self.not_in_source)
+        return (
+            f"transferred {len(self.loaded)}/{total} tensors; {len(self.shape_mismatch)} shape mismatches "
+            f"(e.g. a head for another class count), {len(self.not_in_source)} new (Lite-FEN)"
+        )
+
+
+def _layers(model: nn.Module) -> nn.Sequential:
+    layers = getattr(model, "model", None)
+    if not isinstance(layers, nn.Sequential):
+        raise ModelError(f"{type(model).__name__} is not an ultralytics detection model")
+    return layers
+
+
+def layer_index_map(source: nn.Module, target: nn.Module) -> dict[int, int]:
+    """Source layer index → target layer index, pairing layers in order and skipping our custom layers."""
+    custom = tuple(CUSTOM_MODULES.values())
+    source_layers = [(i, layer) for i, layer in enumerate(_layers(source)) if not isinstance(layer, custom)]
+    target_layers = [(i, layer) for i, layer in enumerate(_layers(target)) if not isinstance(layer, custom)]
+    if len(source_layers) != len(target_layers):
+        raise ModelError(
+            f"architectures do not match: the weights have {len(source_layers)} YOLO layers, "
+            f"the model {len(target_layers)} (use weights of the same family and scale, e.g. yolo11s for grace-s)"
+        )
+    mapping = {}
+    for (i, a), (j, b) in zip(source_layers, target_layers, strict=True):
+        if type(a) is not type(b):
+            raise ModelError(f"architectures do not match at layer {i}: {type(a).__name__} vs {type(b).__name__}")
+        mapping[i] = j
+    return mapping
+
+
+def transfer_weights(target: nn.Module, source: nn.Module) -> TransferReport:
+    """Copy every tensor of ``source`` (a YOLO11 or GRACE ``DetectionModel``) that fits into ``target``, in place."""
+    report = TransferReport(layer_map=layer_index_map(source, target))
+    source_state = source.state_dict()
+    target_state = target.state_dict()
+    renamed: dict[str, torch.Tensor] = {}
+    for key, tensor in source_state.items():
+        prefix, index, rest = key.split(".", 2)
+        renamed[f"{prefix}.{report.layer_map[int(index)]}.{rest}"] = tensor
+    update = {}
+    for key, tensor in target_state.items():
+        if key not in renamed:
+            report.not_in_source.append(key)
+        elif renamed[key].shape != tensor.shape:
+            report.shape_mismatch.append(key)
+        else:
+            update[key] = renamed[key].to(tensor.dtype)
+            report.loaded.append(key)
+    if len(report.loaded) < len(source_state) / 2:
+        raise ModelError(
+            f"the weights do not fit this model: only {len(report.loaded)} of {len(source_state)} tensors have the "
+            f"right shape (weights of another scale? use yolo11s weights for grace-s, yolo11n for grace-n)"
+        )
+    target.load_state_dict(update, strict=False)
+    return report
+
+
+def load_detection_model(path: str | Path, trust: bool = False) -> nn.Module:
+    """The model inside an ultralytics checkpoint (EMA weights when present), on the CPU, in float32.
+
+    By default the file is unpickled with ``weights_only=True`` against an allow-list of known model classes (ours
+    included), so a crafted file cannot run code. ``trust=True`` allows a full unpickle — only for files you made.
+    """
+    from ultralytics.nn.tasks import torch_safe_load
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"weights file not found: {path}")
+    try:
+        checkpoint, _ = torch_safe_load(str(path), safe_only=not trust)
+    except Exception as error:
+        raise ModelError(f"{path} is not a readable ultralytics checkpoint: {error}") from error
+    model = (checkpoint.get("ema") or checkpoint.get("model")) if isinstance(checkpoint, Mapping) else None
+    if not isinstance(model, nn.Module):
+        raise ModelError(f"{path} holds no model (expected an ultralytics .pt checkpoint)")
+    return model.float().cpu()

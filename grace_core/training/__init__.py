@@ -1,0 +1,1 @@
+"""Training: the GRACE trainer (an ultralytics ``DetectionTrainer`` subclass)."""

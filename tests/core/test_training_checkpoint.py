@@ -1,0 +1,72 @@
+"""One real (tiny) GRACE-n training run, and its checkpoint reloaded in a fresh process."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def trained_checkpoint(synthetic_yolo, tmp_path_factory):
+    from grace_core.training.trainer import GraceTrainer
+
+    project = tmp_path_factory.mktemp("runs")
+    trainer = GraceTrainer(
+        overrides=dict(
+            model="grace-n",
+            data=str(synthetic_yolo),
+            epochs=1,
+            imgsz=64,
+            batch=4,
+            workers=0,
+            device="cpu",
+            project=str(project),
+            name="tiny",
+            plots=False,
+            verbose=False,
+            amp=False,
+            seed=0,
+        )
+    )
+    trainer.train()
+    return trainer.best
+
+
+def test_training_grace_n_produces_a_checkpoint(trained_checkpoint):
+    assert trained_checkpoint.is_file() and trained_checkpoint.stat().st_size > 1_000_000
+
+
+FRESH_PROCESS = """
+import json, sys
+import torch
+from ultralytics import YOLO  # plain ultralytics: grace_core is imported by the unpickler, not by us
+model = YOLO(sys.argv[1])
+layer = model.model.model[5]
+result = model.predict(torch.rand(1, 3, 64, 64), imgsz=64, verbose=False)[0]
+print(json.dumps({"module": type(layer).__module__ + "." + type(layer).__name__,
+                  "names": list(model.names.values()), "map": list(layer.last_attention.shape)}))
+"""
+
+
+def test_checkpoint_loads_and_predicts_in_a_fresh_process(trained_checkpoint, synthetic_yolo, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(trained_checkpoint)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["module"] == "grace_core.nn.lite_fen.LiteFEN"
+    assert facts["names"] == ["scratch", "pit", "patch", "inclusion"]
+    assert facts["map"] == [1, 1, 8, 8]
+
+
+def test_checkpoint_loads_through_the_safe_loader(trained_checkpoint):
+    from grace_core.nn import lite_fen_layers
+    from grace_core.nn.transfer import load_detection_model
+
+    model = load_detection_model(trained_checkpoint)  # weights_only=True with our classes allowed
+    assert len(lite_fen_layers(model)) == 1
