@@ -1,20 +1,31 @@
-"""``GraceTrainer``: ultralytics' detection trainer, building models through our registry.
+"""``GraceTrainer``: ultralytics' detection trainer with our model registry and DS-CBSM++ sampling.
 
-ultralytics would turn a bare name such as ``yolo11s`` into ``yolo11s.pt`` and download it; here a registry name or
-a YAML path is always built from its config (offline), and pretrained weights given as a file are transferred layer
-by layer (:mod:`grace_core.nn.transfer`), so YOLO11 weights load into GRACE despite Lite-FEN's extra layer.
+Everything plugs in through ultralytics' seams: ``get_model``/``setup_model`` (models from our registry, offline;
+pretrained weights transferred layer by layer so YOLO11 weights fit GRACE), ``get_dataloader`` (the training
+loader's sampler becomes DS-CBSM++'s), ``model.criterion`` (a loss that taps training signals), and
+callbacks (epoch-end weight updates, sampler state saved beside each checkpoint for resume).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import torch
 from torch import nn
+from ultralytics.cfg import DEFAULT_CFG
 from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.utils import LOGGER, RANK
 
+from grace_core.errors import GraceError
 from grace_core.nn.registry import build_model, model_config
 from grace_core.nn.transfer import load_detection_model, transfer_weights
+from grace_core.training.dscbsm import DSCBSM, DSCBSMConfig, EpochReport
+from grace_core.training.signal_loss import SignalDetectionLoss
+
+SAMPLERS = ("dscbsm", "uniform")
+DSCBSM_STATE = "dscbsm.pt"  # beside last.pt
+DSCBSM_LOG = "dscbsm.jsonl"  # in the run folder, one report per epoch
 
 
 def is_checkpoint(model: object) -> bool:
@@ -22,7 +33,29 @@ def is_checkpoint(model: object) -> bool:
 
 
 class GraceTrainer(DetectionTrainer):
-    """Detection trainer for GRACE and YOLO11 models named in :data:`grace_core.nn.registry.MODELS`."""
+    """Detection trainer for the models of :data:`grace_core.nn.registry.MODELS`, with optional DS-CBSM++."""
+
+    def __init__(
+        self,
+        cfg=DEFAULT_CFG,
+        overrides: dict | None = None,
+        _callbacks=None,
+        *,
+        sampler: str = "dscbsm",
+        dscbsm_config: DSCBSMConfig | None = None,
+    ) -> None:
+        if sampler not in SAMPLERS:
+            raise GraceError(f"unknown sampler {sampler!r}: use one of {', '.join(SAMPLERS)}")
+        super().__init__(cfg, overrides, _callbacks)
+        self.sampler_name = sampler
+        self.dscbsm_config = dscbsm_config or DSCBSMConfig()
+        self.dscbsm: DSCBSM | None = None
+        self.cancelled = False  # set (with .stop) by a clean cancel: see validate / final_eval
+        self._image_index: dict[str, int] = {}
+        self.add_callback("on_train_epoch_end", _dscbsm_epoch_end)
+        self.add_callback("on_model_save", _save_dscbsm_state)
+
+    # ----------------------------------------------------------------------------------------------- model
 
     def setup_model(self):
         spec = self.args.model
@@ -40,3 +73,71 @@ class GraceTrainer(DetectionTrainer):
             report = transfer_weights(model, weights)
             LOGGER.info(f"Pretrained weights: {report.summary()}")
         return model
+
+    # ----------------------------------------------------------------------------------------------- cancel
+
+    def validate(self):
+        # ultralytics validates when .stop is set; a cancelled, unfinished epoch is not worth the wait (or a "best").
+        if self.cancelled:
+            return self.metrics, None
+        return super().validate()
+
+    def final_eval(self):
+        # final_eval strips the optimizer from last.pt, which would make a cancelled run impossible to resume.
+        if self.cancelled:
+            return
+        self._final_eval_running = True
+        try:
+            super().final_eval()
+        finally:
+            self._final_eval_running = False
+
+    # ----------------------------------------------------------------------------------------------- data
+
+    def get_dataloader(self, dataset_path: str, batch_size: int = 16, rank: int = 0, mode: str = "train"):
+        loader = super().get_dataloader(dataset_path, batch_size, rank, mode)
+        if mode == "train" and self.sampler_name == "dscbsm":
+            dataset = loader.dataset
+            names = [self.data["names"][i] for i in range(self.data["nc"])]
+            image_classes = [label["cls"].reshape(-1).astype(int) for label in dataset.labels]
+            self.dscbsm = DSCBSM(names, image_classes, self.dscbsm_config, seed=self.args.seed)
+            self._image_index = {str(path): i for i, path in enumerate(dataset.im_files)}
+            # InfiniteDataLoader → _RepeatSampler → BatchSampler → (RandomSampler): swap the innermost sampler.
+            loader.batch_sampler.sampler.sampler = self.dscbsm.sampler
+            # The model (with its hyper-parameters) exists by now; ultralytics' DetectionModel.loss uses .criterion.
+            self.model.criterion = SignalDetectionLoss(self.model, self._record_batch)
+            state = Path(self.args.model).with_name(DSCBSM_STATE) if self.resume else None
+            if state is not None and state.is_file():
+                self.dscbsm.load_state_dict(torch.load(state, weights_only=False))
+                LOGGER.info(f"DS-CBSM++: resumed sampler state from {state}")
+        return loader
+
+    def _record_batch(self, logits, target_labels, target_scores, foreground, batch) -> None:
+        indices = [self._image_index[str(path)] for path in batch["im_file"]]
+        self.dscbsm.signals.add_batch(
+            logits, target_labels, target_scores, foreground, indices, self.dscbsm_config.hardness_momentum
+        )
+
+    @property
+    def latest_dscbsm_report(self) -> EpochReport | None:
+        return self.dscbsm.history[-1] if self.dscbsm and self.dscbsm.history else None
+
+
+def _dscbsm_epoch_end(trainer: GraceTrainer) -> None:
+    if trainer.dscbsm is None:
+        return
+    report = trainer.dscbsm.end_epoch(trainer.epoch + 1)
+    weights = trainer.dscbsm.loss_class_weights()
+    criterion = getattr(trainer.model, "criterion", None)
+    if weights is not None and criterion is not None:
+        criterion.class_weights = weights.to(criterion.device).view(1, 1, -1)
+    shown = ", ".join(f"{name} {w:.2f}" for name, w in report.class_weights.items())
+    state = "sampling" if report.active else "warm-up (uniform)"
+    LOGGER.info(f"DS-CBSM++ epoch {report.epoch} [{state}]: class weights {shown}")
+    with open(Path(trainer.save_dir) / DSCBSM_LOG, "a", encoding="utf-8") as log:
+        log.write(json.dumps(report.to_dict()) + "\n")
+
+
+def _save_dscbsm_state(trainer: GraceTrainer) -> None:
+    if trainer.dscbsm is not None:
+        torch.save(trainer.dscbsm.state_dict(), Path(trainer.wdir) / DSCBSM_STATE)

@@ -42,8 +42,11 @@ import json, sys
 import torch
 from ultralytics import YOLO  # plain ultralytics: grace_core is imported by the unpickler, not by us
 model = YOLO(sys.argv[1])
-layer = model.model.model[5]
-result = model.predict(torch.rand(1, 3, 64, 64), imgsz=64, verbose=False)[0]
+result = model.predict(torch.rand(1, 3, 64, 64), imgsz=64, verbose=False)[0]  # ultralytics' own path works
+network = model.model.eval()
+layer = network.model[5]
+with torch.no_grad():
+    network(torch.rand(1, 3, 64, 64))
 print(json.dumps({"module": type(layer).__module__ + "." + type(layer).__name__,
                   "names": list(model.names.values()), "map": list(layer.last_attention.shape)}))
 """

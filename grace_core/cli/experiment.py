@@ -1,0 +1,47 @@
+"""``grace experiment ablation``: the four-arm ablation (YOLO11, +Lite-FEN, +DS-CBSM++, GRACE) over seeds."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("experiment", help="run experiments (ablation)")
+    experiments = parser.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    ablation = experiments.add_parser("ablation", help="train YOLO11, +Lite-FEN, +DS-CBSM++ and GRACE identically")
+    ablation.add_argument("--data", required=True, help="data.yaml")
+    ablation.add_argument("--scale", default="s", help="model scale: n or s (s)")
+    ablation.add_argument("--epochs", type=int, default=100)
+    ablation.add_argument("--imgsz", type=int, default=640)
+    ablation.add_argument("--batch", type=int, default=16)
+    ablation.add_argument("--device", default="cpu")
+    ablation.add_argument("--workers", type=int, default=2)
+    ablation.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ablation.add_argument(
+        "--arms",
+        nargs="+",
+        default=["yolo11", "lite-fen", "dscbsm", "grace"],
+        help="subset of: yolo11 lite-fen dscbsm grace (all four)",
+    )
+    ablation.add_argument("--out", type=Path, default=Path("ablation"), help="output folder (./ablation)")
+    ablation.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from grace_core.experiments.ablation import run_ablation
+
+    run_ablation(
+        data=args.data,
+        scale=args.scale,
+        epochs=args.epochs,
+        imgsz=args.imgsz,
+        seeds=args.seeds,
+        out=args.out,
+        arms=args.arms,
+        batch=args.batch,
+        device=args.device,
+        workers=args.workers,
+    )
+    print((args.out / "ablation.md").read_text(encoding="utf-8"))
+    return 0

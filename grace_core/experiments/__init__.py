@@ -1,0 +1,1 @@
+"""Experiments: ablations that compare training variants under identical settings."""

@@ -1,0 +1,122 @@
+"""``TrainJob``: the settings of one training run, checked before anything heavy starts, saved with the run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grace_core.errors import DatasetError, GraceError
+from grace_core.paths import user_data_dir
+
+JOB_FILE = "grace_job.json"  # in the run folder
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def default_project() -> Path:
+    return user_data_dir() / "runs"
+
+
+@dataclass
+class TrainJob:
+    """Everything ``grace train`` needs. ``resume`` is a ``last.pt`` path (the other fields then come from the run)."""
+
+    data: str = ""
+    model: str = "grace-s"
+    epochs: int = 100
+    imgsz: int = 640
+    batch: int = 16
+    device: str = "cpu"
+    seed: int = 0
+    sampler: str = "dscbsm"
+    weights: str | None = None
+    project: str = field(default_factory=lambda: str(default_project()))
+    name: str | None = None
+    workers: int = 2
+    patience: int = 100
+    dscbsm_warmup: int = 3
+    dscbsm_loss_weighting: bool = False
+    resume: str | None = None
+    extra: dict = field(default_factory=dict)  # further ultralytics overrides (e.g. {"mosaic": 0.5})
+
+    def check(self) -> None:
+        """Raise a :class:`GraceError` naming the first impossible setting."""
+        if self.resume:
+            if not Path(self.resume).is_file():
+                raise GraceError(f"nothing to resume: {self.resume} does not exist (pass a run's weights/last.pt)")
+            return
+        if self.epochs <= 0:
+            raise GraceError(f"--epochs must be at least 1, got {self.epochs}")
+        if self.imgsz < 32:
+            raise GraceError(f"--imgsz must be at least 32 (a multiple of 32), got {self.imgsz}")
+        if self.batch == 0 or self.batch < -1:
+            raise GraceError(f"--batch must be a positive number (or -1 for automatic on a GPU), got {self.batch}")
+        if self.seed < 0 or self.workers < 0 or self.patience < 0 or self.dscbsm_warmup < 0:
+            raise GraceError("--seed, --workers, --patience and --dscbsm-warmup cannot be negative")
+        if self.sampler not in ("dscbsm", "uniform"):
+            raise GraceError(f"--sampler must be dscbsm or uniform, got {self.sampler!r}")
+        check_dataset(self.data)
+        if self.weights and not Path(self.weights).is_file():
+            raise GraceError(f"pretrained weights not found: {self.weights}")
+
+    def __post_init__(self) -> None:
+        self.project = str(Path(self.project).resolve())  # ultralytics nests a relative project under runs/
+
+    def run_name(self) -> str:
+        return self.name or f"{Path(str(self.model)).stem}-{self.sampler}"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainJob:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise GraceError(f"unknown training settings: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def save(self, folder: Path) -> Path:
+        path = Path(folder) / JOB_FILE
+        path.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> TrainJob:
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as error:
+            raise GraceError(f"cannot read training settings {path}: {error}") from error
+
+
+def check_dataset(data: str) -> Path:
+    """The data.yaml of a trainable dataset: names, and train/val folders that hold images and labels."""
+    import yaml
+
+    if not data:
+        raise DatasetError("no dataset given: pass --data path/to/data.yaml (make one with `grace data import`)")
+    path = Path(data)
+    path = path / "data.yaml" if path.is_dir() else path
+    if not path.is_file():
+        raise DatasetError(f"dataset not found: {path} (give a data.yaml or a folder that holds one)")
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise DatasetError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(config, dict) or not config.get("names"):
+        raise DatasetError(f"{path}: no class names ('names:'); is this a dataset's data.yaml?")
+    root = Path(config.get("path") or path.parent)
+    root = root if root.is_absolute() else (path.parent / root)
+    for split in ("train", "val"):
+        if not config.get(split):
+            raise DatasetError(f"{path}: no '{split}' split")
+        folder = root / str(config[split])
+        if not folder.is_dir():
+            raise DatasetError(f"{path}: the {split} images folder {folder} does not exist")
+        if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.rglob("*")):
+            raise DatasetError(f"{path}: the {split} images folder {folder} holds no images")
+        labels = Path(str(folder).replace(f"{Path('images')}", f"{Path('labels')}", 1))
+        if split == "train" and not (labels.is_dir() and any(labels.rglob("*.txt"))):
+            raise DatasetError(f"{path}: no label files for the training images (expected them in {labels})")
+    return path
