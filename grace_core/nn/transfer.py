@@ -45,8 +45,19 @@ def _layers(model: nn.Module) -> nn.Sequential:
 
 
 def layer_index_map(source: nn.Module, target: nn.Module) -> dict[int, int]:
-    """Source layer index → target layer index, pairing layers in order and skipping our custom layers."""
+    """Source layer index → target layer index.
+
+    YOLO layers are paired in order, and so are our custom layers (GRACE → GRACE); a target's custom layers that the
+    source lacks (YOLO11 → GRACE) stay unmapped.
+    """
     custom = tuple(CUSTOM_MODULES.values())
+    source_custom = [(i, layer) for i, layer in enumerate(_layers(source)) if isinstance(layer, custom)]
+    target_custom = [(i, layer) for i, layer in enumerate(_layers(target)) if isinstance(layer, custom)]
+    mapping = {}
+    if source_custom:
+        if [type(m) for _, m in source_custom] != [type(m) for _, m in target_custom]:
+            raise ModelError("architectures do not match: the weights' Lite-FEN layers differ from the model's")
+        mapping = {i: j for (i, _), (j, _) in zip(source_custom, target_custom, strict=True)}
     source_layers = [(i, layer) for i, layer in enumerate(_layers(source)) if not isinstance(layer, custom)]
     target_layers = [(i, layer) for i, layer in enumerate(_layers(target)) if not isinstance(layer, custom)]
     if len(source_layers) != len(target_layers):
@@ -54,7 +65,6 @@ def layer_index_map(source: nn.Module, target: nn.Module) -> dict[int, int]:
             f"architectures do not match: the weights have {len(source_layers)} YOLO layers, "
             f"the model {len(target_layers)} (use weights of the same family and scale, e.g. yolo11s for grace-s)"
         )
-    mapping = {}
     for (i, a), (j, b) in zip(source_layers, target_layers, strict=True):
         if type(a) is not type(b):
             raise ModelError(f"architectures do not match at layer {i}: {type(a).__name__} vs {type(b).__name__}")

@@ -57,8 +57,9 @@ class TrainJob:
         if self.sampler not in ("dscbsm", "uniform"):
             raise GraceError(f"--sampler must be dscbsm or uniform, got {self.sampler!r}")
         check_dataset(self.data)
-        if self.weights and not Path(self.weights).is_file():
-            raise GraceError(f"pretrained weights not found: {self.weights}")
+        check_model(self.model)
+        if self.weights:
+            check_model(self.weights)
 
     def __post_init__(self) -> None:
         self.project = str(Path(self.project).resolve())  # ultralytics nests a relative project under runs/
@@ -88,6 +89,18 @@ class TrainJob:
             return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as error:
             raise GraceError(f"cannot read training settings {path}: {error}") from error
+
+
+def check_model(model: str) -> None:
+    """A registry name, a model YAML, or a checkpoint that opens safely; otherwise a clear :class:`ModelError`."""
+    if str(model).lower().endswith(".pt"):
+        from grace_core.nn.transfer import load_detection_model
+
+        load_detection_model(model)
+    else:
+        from grace_core.nn.registry import model_config
+
+        model_config(model)
 
 
 def check_dataset(data: str) -> Path:

@@ -75,6 +75,7 @@ class EventBridge:
             ("on_train_epoch_end", self.on_train_epoch_end),
             ("on_fit_epoch_end", self.on_fit_epoch_end),
             ("on_model_save", self.on_model_save),
+            ("on_final_eval_start", self.on_final_eval_start),
         ):
             trainer.add_callback(event, handler)
 
@@ -130,6 +131,9 @@ class EventBridge:
             eta_s=self._eta(),
             sampler=report.to_dict() if report is not None and report.epoch == trainer.epoch + 1 else None,
         )
+
+    def on_final_eval_start(self, trainer) -> None:
+        self.events.emit("phase", name="final_val", message="validating best.pt")
 
     def on_model_save(self, trainer) -> None:
         self.events.emit("checkpoint", path=str(trainer.last), kind="last", epoch=trainer.epoch + 1)

@@ -87,6 +87,7 @@ class GraceTrainer(DetectionTrainer):
         if self.cancelled:
             return
         self._final_eval_running = True
+        self.run_callbacks("on_final_eval_start")
         try:
             super().final_eval()
         finally:

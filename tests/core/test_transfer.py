@@ -74,3 +74,12 @@ def test_checkpoints_load_safely_without_running_pickled_code(tmp_path, capfd):
     with pytest.raises(ModelError, match="is not a readable ultralytics checkpoint"):
         load_detection_model(evil)
     assert "pwned" not in capfd.readouterr().out
+
+
+def test_grace_weights_load_into_grace_completely():
+    source, target = build_model("grace-s"), build_model("grace-s")
+    for p in source.parameters():
+        p.data.normal_(0, 0.05)
+    report = transfer_weights(target, source)
+    assert report.not_in_source == [] and report.shape_mismatch == []
+    assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), target.state_dict().values()))
