@@ -16,6 +16,7 @@ from pathlib import Path
 
 from grace_core import __version__
 from grace_core.errors import GraceError
+from grace_core.training.cancel import CancelRequest
 
 EXIT_CANCELLED = 130
 
@@ -71,14 +72,17 @@ def _job(args: argparse.Namespace):
     return job
 
 
-def _watch_for_cancel(cancel: threading.Event, events) -> None:
-    """SIGINT/SIGTERM and a ``stop`` line on stdin set ``cancel``; a second SIGINT raises KeyboardInterrupt."""
+def _watch_for_cancel(cancel: CancelRequest) -> None:
+    """SIGINT/SIGTERM and a ``stop`` line on stdin request a cancel; a second SIGINT raises KeyboardInterrupt.
+
+    The handlers only set the request: writing an event from a signal handler could interrupt a write in progress.
+    The training loop reports the reason when it acts on it, after the current batch.
+    """
 
     def on_signal(signum, frame):
         if cancel.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        cancel.set()
-        events.emit("warning", message=f"received {signal.Signals(signum).name}: stopping after the current batch")
+        cancel.request(f"received {signal.Signals(signum).name}")
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -90,8 +94,7 @@ def _watch_for_cancel(cancel: threading.Event, events) -> None:
         try:
             for line in stream:
                 if line.strip().lower() == "stop":
-                    cancel.set()
-                    events.emit("warning", message="stop requested: stopping after the current batch")
+                    cancel.request("stop requested on stdin")
                     return
         except (OSError, ValueError):
             return  # stdin closed or unusable: only signals can cancel
@@ -109,12 +112,12 @@ def run(args: argparse.Namespace) -> int:
         from grace_core.training.run import NullSink
 
         events = NullSink()
-    cancel = threading.Event()
+    cancel = CancelRequest()
     job = None
     try:
         job = _job(args)
         events.emit("hello", pid=os.getpid(), version=__version__, argv=sys.argv[1:], job=job.to_dict())
-        _watch_for_cancel(cancel, events)
+        _watch_for_cancel(cancel)
         from grace_core.training.run import run_training
 
         result = run_training(job, events, cancel)

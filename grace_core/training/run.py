@@ -109,6 +109,8 @@ class EventBridge:
         if self.cancel.is_set() and not trainer.cancelled:
             trainer.cancelled = True
             trainer.stop = True
+            reason = getattr(self.cancel, "reason", "") or "cancel requested"
+            self.events.emit("warning", message=f"{reason}: stopping after the current batch")
             self.events.emit("phase", name="cancel", message="stopping after this batch; saving last.pt")
 
     def on_train_epoch_end(self, trainer) -> None:

@@ -147,9 +147,9 @@ def test_a_malformed_or_empty_dataset_is_a_clear_error(tmp_path):
     broken.write_text("names: [a\n")
     for data, message in ((empty / "data.yaml", "holds no images"), (broken, "not valid YAML")):
         process = grace(*train_args(data, tmp_path, 1))
-        stdout, stderr = process.communicate(timeout=300)
+        stdout, _ = process.communicate(timeout=300)
         assert process.returncode == 2
-        assert message in [e for e in decode(stdout) if e.type == "error"][0].data["message"]
+        assert message in next(e for e in decode(stdout) if e.type == "error").data["message"]
 
 
 def test_a_model_file_that_is_not_a_model(synthetic_yolo, tmp_path):
@@ -160,10 +160,8 @@ def test_a_model_file_that_is_not_a_model(synthetic_yolo, tmp_path):
     process = grace(*args)
     stdout, _ = process.communicate(timeout=300)
     assert process.returncode == 2
-    assert (
-        "is not a readable ultralytics checkpoint"
-        in [e for e in decode(stdout) if e.type == "error"][0].data["message"]
-    )
+    error = next(e for e in decode(stdout) if e.type == "error")
+    assert "is not a readable ultralytics checkpoint" in error.data["message"]
 
 
 def test_sigterm_cancels_cleanly(synthetic_yolo, tmp_path):

@@ -82,4 +82,5 @@ def test_grace_weights_load_into_grace_completely():
         p.data.normal_(0, 0.05)
     report = transfer_weights(target, source)
     assert report.not_in_source == [] and report.shape_mismatch == []
-    assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), target.state_dict().values()))
+    pairs = zip(source.state_dict().values(), target.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
