@@ -25,9 +25,20 @@ def epoch_times(data: str, sampler: str, args: argparse.Namespace, project: Path
 
     trainer = GraceTrainer(
         overrides=dict(
-            model=args.model, data=data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, workers=args.workers,
-            device="cpu", seed=0, project=str(project), name=f"{sampler}-{run}", plots=False, val=False,
-            verbose=False, fraction=args.fraction,
+            model=args.model,
+            data=data,
+            epochs=args.epochs,
+            imgsz=args.imgsz,
+            batch=args.batch,
+            workers=args.workers,
+            device="cpu",
+            seed=0,
+            project=str(project),
+            name=f"{sampler}-{run}",
+            plots=False,
+            val=False,
+            verbose=False,
+            fraction=args.fraction,
         ),
         sampler=sampler,
         dscbsm_config=DSCBSMConfig(warmup_epochs=1),  # steer from epoch 2 on: time the steady state
@@ -63,11 +74,16 @@ def main() -> int:
             for sampler in results:
                 times = epoch_times(data, sampler, args, Path(tmp) / "runs", run)
                 results[sampler] += times
-                print(f"run {run + 1}/{args.repeats} {sampler:>7}: " + ", ".join(f"{t:.2f}s" for t in times),
-                      file=sys.stderr, flush=True)
+                print(
+                    f"run {run + 1}/{args.repeats} {sampler:>7}: " + ", ".join(f"{t:.2f}s" for t in times),
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     uniform, dscbsm = (statistics.median(results[k]) for k in ("uniform", "dscbsm"))
-    print(f"\nDS-CBSM++ overhead — {args.model}, imgsz {args.imgsz}, batch {args.batch}, data {args.data or 'synthetic'}")
+    print(
+        f"\nDS-CBSM++ overhead — {args.model}, imgsz {args.imgsz}, batch {args.batch}, data {args.data or 'synthetic'}"
+    )
     print(f"{'sampler':<28}{'median s/epoch':>16}{'epochs timed':>14}")
     print(f"{'uniform (ultralytics shuffle)':<28}{uniform:>16.3f}{len(results['uniform']):>14}")
     print(f"{'DS-CBSM++':<28}{dscbsm:>16.3f}{len(results['dscbsm']):>14}")
