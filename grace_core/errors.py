@@ -17,3 +17,7 @@ class DatasetError(GraceError):
 
 class ModelError(GraceError):
     """A model name, config or checkpoint cannot be resolved or loaded."""
+
+
+class SourceError(GraceError):
+    """A frame source (camera, stream, video, image folder, demo) cannot be opened or has failed for good."""

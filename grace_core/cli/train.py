@@ -32,6 +32,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="data-loading worker processes (2)")
     parser.add_argument("--patience", type=int, default=100, help="early-stopping patience in epochs (100)")
+    parser.add_argument(
+        "--hours", type=float, help="time budget: the number of epochs (and the LR schedule) is fitted to it"
+    )
     parser.add_argument("--sampler", choices=("dscbsm", "uniform"), default="dscbsm")
     parser.add_argument("--dscbsm-warmup", type=int, default=3, help="uniform epochs before DS-CBSM++ steers (3)")
     parser.add_argument(
@@ -60,6 +63,7 @@ def _job(args: argparse.Namespace):
         seed=args.seed,
         workers=args.workers,
         patience=args.patience,
+        hours=args.hours,
         sampler=args.sampler,
         dscbsm_warmup=args.dscbsm_warmup,
         dscbsm_loss_weighting=args.dscbsm_loss_weighting,

@@ -35,6 +35,7 @@ class TrainJob:
     name: str | None = None
     workers: int = 2
     patience: int = 100
+    hours: float | None = None  # time budget: ultralytics fits the epoch count (and LR schedule) to it
     dscbsm_warmup: int = 3
     dscbsm_loss_weighting: bool = False
     resume: str | None = None
@@ -52,6 +53,8 @@ class TrainJob:
             raise GraceError(f"--imgsz must be at least 32 (a multiple of 32), got {self.imgsz}")
         if self.batch == 0 or self.batch < -1:
             raise GraceError(f"--batch must be a positive number (or -1 for automatic on a GPU), got {self.batch}")
+        if self.hours is not None and self.hours <= 0:
+            raise GraceError(f"--hours must be positive, got {self.hours}")
         if self.seed < 0 or self.workers < 0 or self.patience < 0 or self.dscbsm_warmup < 0:
             raise GraceError("--seed, --workers, --patience and --dscbsm-warmup cannot be negative")
         if self.sampler not in ("dscbsm", "uniform"):

@@ -162,6 +162,8 @@ def _overrides(job: TrainJob) -> dict:
         pretrained=str(job.weights) if job.weights else False,
         verbose=True,
     )
+    if job.hours:
+        overrides["time"] = job.hours
     overrides.update(job.extra)
     return overrides
 
