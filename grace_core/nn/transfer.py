@@ -115,6 +115,7 @@ def load_detection_model(path: str | Path, trust: bool = False) -> nn.Module:
     except Exception as error:
         raise ModelError(f"{path} is not a readable ultralytics checkpoint: {error}") from error
     model = (checkpoint.get("ema") or checkpoint.get("model")) if isinstance(checkpoint, Mapping) else None
-    if not isinstance(model, nn.Module):
-        raise ModelError(f"{path} holds no model (expected an ultralytics .pt checkpoint)")
+    if not isinstance(model, nn.Module) or not isinstance(getattr(model, "model", None), nn.Sequential):
+        raise ModelError(f"{path} holds no detection model (expected an ultralytics .pt checkpoint)")
+    model.train_args = dict(checkpoint.get("train_args") or {})  # e.g. the image size it was trained at
     return model.float().cpu()

@@ -1,0 +1,144 @@
+"""``grace export``: a checkpoint to ONNX or OpenVINO, with Lite-FEN's heatmap as a second output.
+
+The exported graph takes ``images`` (1, 3, imgsz, imgsz) float32 RGB in [0, 1] and returns ``detections``
+(1, 4 + nc, A) — ultralytics' decoded head output — and, for GRACE models, ``heatmap`` (1, 1, imgsz/8, imgsz/8).
+Class names, image size and the source model's id travel with the model: in the ONNX file's metadata and in a
+``*.grace.json`` file beside every exported model (OpenVINO: inside its folder).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from torch import nn
+
+from grace_core import __version__
+from grace_core.engine.base import file_id
+from grace_core.errors import GraceError
+
+FORMATS = ("onnx", "openvino")
+METADATA_SUFFIX = ".grace.json"
+
+
+@dataclass(frozen=True)
+class ExportMetadata:
+    class_names: list[str]
+    imgsz: int
+    has_heatmap: bool
+    source_model: str  # id (name@hash) of the checkpoint it came from
+    grace_version: str
+    task: str = "detect"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> ExportMetadata:
+        return cls(**json.loads(text))
+
+
+class _WithHeatmap(nn.Module):
+    """The model's decoded output plus the map Lite-FEN produced in the same pass."""
+
+    def __init__(self, model: nn.Module, lite_fen: nn.Module | None) -> None:
+        super().__init__()
+        self.model, self.lite_fen = model, lite_fen
+
+    def forward(self, images):
+        detections = self.model(images)
+        if self.lite_fen is None:
+            return detections
+        return detections, self.lite_fen.last_attention
+
+
+def metadata_path(model_file: Path) -> Path:
+    return model_file.with_name(model_file.stem + METADATA_SUFFIX)
+
+
+def export_model(
+    model_path: str | Path,
+    fmt: str,
+    imgsz: int | None = None,
+    half: bool = False,
+    out_dir: str | Path | None = None,
+    trust: bool = False,
+) -> Path:
+    """Export ``model_path``; returns the ``.onnx`` file or the OpenVINO ``.xml`` file."""
+    import torch
+
+    from grace_core.nn.registry import lite_fen_layers
+    from grace_core.nn.transfer import load_detection_model
+
+    if fmt not in FORMATS:
+        raise GraceError(f"unknown export format {fmt!r}: use {' or '.join(FORMATS)}")
+    model_path = Path(model_path)
+    model = load_detection_model(model_path, trust=trust)
+    imgsz = int(imgsz or model.train_args.get("imgsz", 640))
+    if imgsz < 32 or imgsz % 32:
+        raise GraceError(f"--imgsz must be a positive multiple of 32, got {imgsz}")
+    model = copy.deepcopy(model).fuse().eval()
+    head = model.model[-1]
+    head.export, head.format, head.dynamic = True, "onnx", False
+    blocks = lite_fen_layers(model)
+    wrapper = _WithHeatmap(model, blocks[-1][1] if blocks else None).eval()
+    names = model.names if isinstance(model.names, dict) else dict(enumerate(model.names))
+    metadata = ExportMetadata(
+        class_names=[names[i] for i in sorted(names)],
+        imgsz=imgsz,
+        has_heatmap=bool(blocks),
+        source_model=file_id(model_path),
+        grace_version=__version__,
+    )
+    out_dir = Path(out_dir) if out_dir else model_path.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_file = out_dir / f"{model_path.stem}.onnx"
+    outputs = ["detections", "heatmap"] if metadata.has_heatmap else ["detections"]
+    with torch.no_grad():
+        torch.onnx.export(
+            wrapper,
+            torch.zeros(1, 3, imgsz, imgsz),
+            str(onnx_file),
+            opset_version=17,
+            input_names=["images"],
+            output_names=outputs,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+    _add_onnx_metadata(onnx_file, metadata)
+    metadata_path(onnx_file).write_text(metadata.to_json(), encoding="utf-8")
+    if fmt == "onnx":
+        return onnx_file
+    return _to_openvino(onnx_file, out_dir / f"{model_path.stem}_openvino", metadata, half)
+
+
+def _add_onnx_metadata(onnx_file: Path, metadata: ExportMetadata) -> None:
+    import onnx
+
+    proto = onnx.load(str(onnx_file))
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "grace", metadata.to_json()
+    onnx.save(proto, str(onnx_file))
+
+
+def _to_openvino(onnx_file: Path, folder: Path, metadata: ExportMetadata, half: bool) -> Path:
+    import openvino as ov
+
+    folder.mkdir(parents=True, exist_ok=True)
+    xml = folder / f"{onnx_file.stem}.xml"
+    ov.save_model(ov.convert_model(str(onnx_file)), str(xml), compress_to_fp16=half)
+    metadata_path(xml).write_text(metadata.to_json(), encoding="utf-8")
+    return xml
+
+
+def read_metadata(model_file: str | Path) -> ExportMetadata:
+    """The metadata of an exported model (from the file beside it)."""
+    path = metadata_path(Path(model_file))
+    if not path.is_file():
+        raise GraceError(f"{model_file} has no {path.name} beside it: export it with `grace export`")
+    try:
+        return ExportMetadata.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, TypeError) as error:
+        raise GraceError(f"{path}: unreadable export metadata ({error})") from error
