@@ -14,7 +14,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -36,6 +36,14 @@ def sane_fps(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return fps if math.isfinite(fps) and 0 < fps <= MAX_SANE_FPS else None
+
+
+def backoff_delays(initial: float = 0.5, maximum: float = 10.0) -> Iterator[float]:
+    """Reconnect waits: ``initial``, doubling each time, capped at ``maximum`` (0.5, 1, 2, 4, 8, 10, 10, ...)."""
+    delay = initial
+    while True:
+        yield delay
+        delay = min(delay * 2, maximum)
 
 
 class LiveSource(FrameSource):
@@ -162,19 +170,18 @@ class LiveSource(FrameSource):
     # -- reader thread ---------------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        delay = self._backoff_initial
+        delays = backoff_delays(self._backoff_initial, self._backoff_max)
         while not self.closed:
             if self._session():
-                delay = self._backoff_initial
+                delays = backoff_delays(self._backoff_initial, self._backoff_max)  # a working link resets it
             if self.closed:
                 break
             if self._max_reconnects is not None and self._counters["reconnects"] >= self._max_reconnects:
                 self._give_up()
                 return
             self._set_phase(SourceState.RECONNECTING)
-            if self._closed.wait(delay):
+            if self._closed.wait(next(delays)):
                 break
-            delay = min(delay * 2, self._backoff_max)
             with self._cond:
                 self._counters["reconnects"] += 1
 

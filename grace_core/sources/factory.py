@@ -1,0 +1,79 @@
+"""``open_source(spec)``: one entry point from a user's source spec to the right :class:`FrameSource`.
+
+Rules, in order:
+
+* ``int`` → camera by index; ``"camera:N"`` → camera N. A bare ``"0"`` is a *path*, never a camera: a
+  string index becomes a file name in OpenCV (and in a frozen app), so cameras must be asked for explicitly.
+* ``"demo"`` → the built-in demo (it wins over a folder named ``demo``; write ``./demo`` for that).
+* ``rtsp://``, ``rtsps://``, ``rtmp://``, ``http://``, ``https://`` → network stream.
+* An existing directory → image folder; an existing file with a video suffix → video file.
+* Anything else → :class:`~grace_core.errors.SourceError` saying what was wrong and what to write instead.
+
+Keyword options go to the source's constructor (e.g. ``loop=True``, ``fps=5``, ``mode="scroll"``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from grace_core.data.records import IMAGE_SUFFIXES
+from grace_core.errors import SourceError
+from grace_core.sources.base import FrameSource
+from grace_core.sources.camera import CameraSource
+from grace_core.sources.demo import DemoSource
+from grace_core.sources.folder import FolderSource
+from grace_core.sources.stream import STREAM_SCHEMES, StreamSource, redact_url
+from grace_core.sources.video import VIDEO_SUFFIXES, VideoSource
+
+SourceSpec = int | str | os.PathLike[str]
+_CAMERA = re.compile(r"camera:(.*)", re.IGNORECASE)
+_USAGE = "Use camera:N for a camera, rtsp://… or http(s)://… for a stream, a video file, an image folder, or 'demo'."
+
+
+def open_source(spec: SourceSpec, **options: Any) -> FrameSource:
+    """Open the source ``spec`` names (see the module doc); raises SourceError when it cannot."""
+    if isinstance(spec, bool):
+        raise SourceError(f"{spec!r} is not a source. {_USAGE}")
+    if isinstance(spec, int):
+        return CameraSource(spec, **options)
+    if isinstance(spec, os.PathLike):
+        return _open_path(Path(spec), str(spec), options)
+    if not isinstance(spec, str):
+        raise SourceError(f"{spec!r}: unknown source type {type(spec).__name__}. {_USAGE}")
+    text = spec.strip()
+    camera = _CAMERA.fullmatch(text)
+    if camera:
+        index = camera.group(1).strip()
+        if not index.isdigit():
+            raise SourceError(f"'{spec}': a camera is written camera:N with N a number, e.g. camera:0.")
+        return CameraSource(int(index), **options)
+    if text.lower() == "demo":
+        return DemoSource(**options)
+    scheme = urlsplit(text).scheme.lower()
+    if scheme in STREAM_SCHEMES:
+        return StreamSource(text, **options)
+    if "://" in text:
+        raise SourceError(f"'{redact_url(text)}': unknown source type '{scheme}://'. {_USAGE}")
+    if not text:
+        raise SourceError(f"no source given. {_USAGE}")
+    return _open_path(Path(text).expanduser(), text, options)
+
+
+def _open_path(path: Path, shown: str, options: dict[str, Any]) -> FrameSource:
+    if path.is_dir():
+        return FolderSource(path, **options)
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix in VIDEO_SUFFIXES:
+            return VideoSource(path, **options)
+        if suffix in IMAGE_SUFFIXES:
+            raise SourceError(f"'{shown}' is a single image; open the folder that contains it.")
+        raise SourceError(f"'{shown}': unknown source type (not a video: {suffix or 'no suffix'}). {_USAGE}")
+    if path.exists():
+        raise SourceError(f"'{shown}': unknown source type (neither a file nor a folder). {_USAGE}")
+    hint = f" To open camera {shown.strip()}, write camera:{shown.strip()}." if shown.strip().isdigit() else ""
+    raise SourceError(f"'{shown}': no such file or folder.{hint} {_USAGE}")
