@@ -71,7 +71,7 @@ def decode(
     class_id = scores_all.argmax(axis=0)
     confidence = scores_all[class_id, np.arange(scores_all.shape[1])]
     floor = class_conf[class_id] if class_conf is not None else conf
-    keep = confidence >= floor
+    keep = (confidence >= floor) & (prediction[2] > 0) & (prediction[3] > 0)  # no degenerate boxes
     if not keep.any():
         return Detections.empty()
     cx, cy, w, h = prediction[:4, keep]

@@ -31,8 +31,9 @@ class TorchEngine(PipelineEngine):
         from grace_core.nn.transfer import load_detection_model
 
         model = load_detection_model(path, trust=trust)
-        if getattr(model, "task", "detect") != "detect" or not hasattr(model.model[-1], "nc"):
-            raise ModelError(f"{path} is not a detection model (task {getattr(model, 'task', '?')!r})")
+        head = model.model[-1]
+        if type(head).__name__ not in {"Detect", "v10Detect"}:  # Segment, Pose, OBB subclass Detect; Classify doesn't
+            raise ModelError(f"{path} is not a detection model: its head is {type(head).__name__}")
         self._torch = torch
         self.device = torch.device(device)
         self.model = model.fuse().eval().to(self.device)

@@ -14,6 +14,7 @@ Consumer contract:
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import TypeVar
@@ -37,6 +38,8 @@ class FrameSource(ABC):
         self._close_lock = threading.Lock()
         self._counters: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
         self._error: SourceError | None = None
+        self._opened_at = time.monotonic()
+        self._last_frame_at: float | None = None  # monotonic time of the latest frame
 
     @property
     @abstractmethod
@@ -63,9 +66,18 @@ class FrameSource(ABC):
         """True at ENDED or FAILED: no frame will come any more."""
         return self.state in FINISHED_STATES
 
+    @property
+    def seconds_since_last_frame(self) -> float:
+        """Seconds since the latest frame was captured (since opening, before the first one)."""
+        last = self._last_frame_at
+        return time.monotonic() - (self._opened_at if last is None else last)
+
     def stats(self) -> dict[str, float]:
-        """Counters: frames (captured), delivered, dropped (overwritten unread), reconnects, skipped (unreadable)."""
-        return dict(self._counters)
+        """Counters: frames (captured), delivered, dropped (overwritten unread), reconnects, skipped (unreadable);
+        and ``seconds_since_last_frame``."""
+        stats: dict[str, float] = dict(self._counters)
+        stats["seconds_since_last_frame"] = self.seconds_since_last_frame
+        return stats
 
     def close(self) -> None:
         """Release the device or file and join threads (with a timeout). Idempotent, callable from any thread."""

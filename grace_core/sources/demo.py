@@ -114,7 +114,6 @@ class DemoSource(FrameSource):
         self.images = load_demo_images(None if folder is None else Path(folder))
         self._rng = np.random.default_rng(seed)
         self._pacer = Pacer(self.fps, self._closed)
-        self._last_frame_at = time.monotonic()
         self._size: tuple[int, int] | None = None
         if mode == "scroll":
             width = self.images[0].image.shape[1]
@@ -124,7 +123,7 @@ class DemoSource(FrameSource):
             self._strip_length = strip.shape[0]
             self._size = (width, self.window)
         else:
-            self.window = 0
+            self.window = int(window)  # unused: tiles keep their own size
             first = self.images[0].image
             self._size = (int(first.shape[1]), int(first.shape[0]))
 
@@ -141,10 +140,6 @@ class DemoSource(FrameSource):
     @property
     def state(self) -> SourceState:
         return SourceState.ENDED if self.closed else SourceState.LIVE
-
-    @property
-    def seconds_since_last_frame(self) -> float:
-        return time.monotonic() - self._last_frame_at
 
     def read(self, timeout: float = 1.0) -> Frame | None:
         """The next frame when it is due (at ``fps``); None if not due within ``timeout`` s or once closed."""

@@ -94,8 +94,6 @@ class LiveSource(FrameSource):
         self._slot: tuple[np.ndarray, float, int] | None = None  # (image, timestamp, index): the one pending frame
         self._phase = SourceState.CONNECTING
         self._size: tuple[int, int] | None = None
-        self._opened_at = time.monotonic()
-        self._last_frame_at: float | None = None
         self._thread = threading.Thread(target=self._run, name=f"grace-source-reader[{source_id}]", daemon=True)
         self._thread.start()
 
@@ -115,12 +113,6 @@ class LiveSource(FrameSource):
             return self._stale_after
         fps = self.fps
         return max(1.0, 5.0 / fps) if fps else 1.0
-
-    @property
-    def seconds_since_last_frame(self) -> float:
-        """Seconds since the reader last got a frame (since opening, before the first one)."""
-        last = self._last_frame_at
-        return time.monotonic() - (self._opened_at if last is None else last)
 
     @property
     def state(self) -> SourceState:
@@ -145,9 +137,7 @@ class LiveSource(FrameSource):
 
     def stats(self) -> dict[str, float]:
         with self._cond:
-            stats: dict[str, float] = dict(self._counters)
-        stats["seconds_since_last_frame"] = self.seconds_since_last_frame
-        return stats
+            return super().stats()
 
     def _readable(self) -> bool:
         return self._slot is not None or self.closed or self._phase is SourceState.FAILED
@@ -227,6 +217,8 @@ class LiveSource(FrameSource):
                         log.warning(
                             "%s: connection lost after %d failed reads; reconnecting", self.description, failures
                         )
+                    elif self._phase is SourceState.CONNECTING:
+                        log.warning("%s: opened but gives no frames; retrying with backoff", self.description)
                     return got_frame
                 continue
             failures = 0

@@ -32,9 +32,7 @@ class PlaybackSource(FrameSource):
         self._io_lock = threading.Lock()  # close() must not release the file under a read in another thread
         self._ended = False
         self._pass_frames = 0
-        self._passes = 0
         self._size: tuple[int, int] | None = None
-        self._last_frame_at = time.monotonic()
 
     @abstractmethod
     def _next_item(self) -> Item | None:
@@ -53,10 +51,6 @@ class PlaybackSource(FrameSource):
         if self._error is not None:
             return SourceState.FAILED
         return SourceState.ENDED if self._ended or self.closed else SourceState.LIVE
-
-    @property
-    def seconds_since_last_frame(self) -> float:
-        return time.monotonic() - self._last_frame_at
 
     def read(self, timeout: float = 1.0) -> Frame | None:
         """The next frame in order; None at the end (state ENDED), when closed, or when pacing says not yet."""
@@ -88,7 +82,6 @@ class PlaybackSource(FrameSource):
                 self._rewind()
             except SourceError as error:
                 raise self._fail(str(error)) from None
-            self._passes += 1
             self._pass_frames = 0
             item = self._next_item()
             if item is None:

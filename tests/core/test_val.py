@@ -35,6 +35,7 @@ class Oracle(nn.Module):
         self.stride = torch.tensor([32.0])
         self.yaml = {"nc": len(NAMES)}
         self.anchor = nn.Parameter(torch.zeros(1))
+        self.model = nn.Sequential(nn.Identity())  # the layer list every ultralytics model has
 
     def fuse(self, verbose=False):
         return self
