@@ -79,17 +79,14 @@ class _Outputs:
         self.csv_file.flush()
         if self.as_video:
             if self.video is None:
-                h, w = annotated.shape[:2]
+                self.video_size = (annotated.shape[1], annotated.shape[0])  # (w, h) of the first frame
                 path = str(self.save_dir / "annotated.avi")
-                self.video = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), self.fps, (w, h))
-            if annotated.shape[:2] != self._video_size():
-                annotated = cv2.resize(annotated, self._video_size()[::-1])
+                self.video = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), self.fps, self.video_size)
+            if (annotated.shape[1], annotated.shape[0]) != self.video_size:  # a stream changed resolution
+                annotated = cv2.resize(annotated, self.video_size)
             self.video.write(annotated)
         else:
             cv2.imwrite(str(self.save_dir / f"{Path(name).stem}.jpg"), annotated)
-
-    def _video_size(self) -> tuple[int, int]:
-        return int(self.video.get(4)), int(self.video.get(3))  # CAP_PROP_FRAME_HEIGHT, _WIDTH
 
     def close(self) -> None:
         self.jsonl.close()
