@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 from torch import nn
 
 from grace_core.errors import DatasetError, GraceError
@@ -68,16 +67,12 @@ class ValResult:
 
 def check_split(data: str | Path, split: str) -> Path:
     """The data.yaml path, after checking it exists, parses, and defines ``split``."""
-    path = Path(data)
-    if path.is_dir():
-        path = path / "data.yaml"
-    if not path.is_file():
-        raise DatasetError(f"dataset not found: {path} (give a data.yaml or a folder that holds one)")
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise DatasetError(f"{path}: not valid YAML: {error}") from error
-    if not isinstance(config, dict) or "names" not in config:
+    from grace_core.data.stats import find_data_yaml
+    from grace_core.data.yolo import load_yaml
+
+    path = find_data_yaml(data)
+    config = load_yaml(path)
+    if "names" not in config:
         raise DatasetError(f"{path}: not a dataset description (it needs 'names' and the split folders)")
     if not config.get(split):
         available = ", ".join(s for s in ("train", "val", "test") if config.get(s)) or "none"

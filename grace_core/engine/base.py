@@ -24,6 +24,21 @@ class EngineInfo:
     has_heatmap: bool
 
 
+def exported_model_info(backend: str, path: str | Path) -> EngineInfo:
+    """Engine info of an exported model, from the metadata file ``grace export`` writes beside it."""
+    from grace_core.engine.export import read_metadata
+
+    metadata = read_metadata(path)
+    return EngineInfo(
+        backend=backend,
+        class_names=tuple(metadata.class_names),
+        imgsz=metadata.imgsz,
+        model_path=str(path),
+        model_id=file_id(path),
+        has_heatmap=metadata.has_heatmap,
+    )
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One image's result: detections in source pixels, Lite-FEN's heatmap at source size (or None), timings."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grace_core.engine.base import EngineInfo, PipelineEngine, file_id
+from grace_core.engine.base import PipelineEngine, exported_model_info
 from grace_core.engine.export import read_metadata
 from grace_core.errors import ModelError
 
@@ -18,7 +18,7 @@ class OnnxEngine(PipelineEngine):
         super().__init__(conf, iou)
         import onnxruntime as ort
 
-        metadata = read_metadata(path)
+        read_metadata(path)  # fail early, before the runtime parses the file
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -27,14 +27,7 @@ class OnnxEngine(PipelineEngine):
         except Exception as error:  # onnxruntime raises its own exception types for a damaged file
             raise ModelError(f"{path} is not a readable ONNX model: {error}") from error
         self._input = self.session.get_inputs()[0].name
-        self.info = EngineInfo(
-            backend=self.backend,
-            class_names=tuple(metadata.class_names),
-            imgsz=metadata.imgsz,
-            model_path=str(path),
-            model_id=file_id(path),
-            has_heatmap=metadata.has_heatmap,
-        )
+        self.info = exported_model_info(self.backend, path)
 
     def run(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         outputs = self.session.run(None, {self._input: tensor})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grace_core.engine.base import EngineInfo, PipelineEngine, file_id
+from grace_core.engine.base import PipelineEngine, exported_model_info
 from grace_core.engine.export import read_metadata
 from grace_core.errors import ModelError
 
@@ -24,21 +24,14 @@ class OpenVinoEngine(PipelineEngine):
             if not candidates:
                 raise ModelError(f"{path} holds no OpenVINO model (.xml)")
             path = candidates[0]
-        metadata = read_metadata(path)
+        read_metadata(path)  # fail early, before the runtime parses the file
         try:
             compiled = ov.Core().compile_model(str(path), device.upper())
         except Exception as error:  # OpenVINO raises RuntimeError subclasses of its own
             raise ModelError(f"{path} is not a readable OpenVINO model: {error}") from error
         self.request = compiled.create_infer_request()
         self._outputs = compiled.outputs
-        self.info = EngineInfo(
-            backend=self.backend,
-            class_names=tuple(metadata.class_names),
-            imgsz=metadata.imgsz,
-            model_path=str(path),
-            model_id=file_id(path),
-            has_heatmap=metadata.has_heatmap,
-        )
+        self.info = exported_model_info(self.backend, path)
 
     def run(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         results = self.request.infer({0: tensor})

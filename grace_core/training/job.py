@@ -11,7 +11,6 @@ from grace_core.errors import DatasetError, GraceError
 from grace_core.paths import user_data_dir
 
 JOB_FILE = "grace_job.json"  # in the run folder
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def default_project() -> Path:
@@ -107,32 +106,19 @@ def check_model(model: str) -> None:
 
 
 def check_dataset(data: str) -> Path:
-    """The data.yaml of a trainable dataset: names, and train/val folders that hold images and labels."""
-    import yaml
+    """The data.yaml of a trainable dataset: names, and train/val splits that hold images, with training labels."""
+    from grace_core.data.stats import find_data_yaml, split_images
+    from grace_core.data.yolo import label_path_for, load_yaml
 
     if not data:
         raise DatasetError("no dataset given: pass --data path/to/data.yaml (make one with `grace data import`)")
-    path = Path(data)
-    path = path / "data.yaml" if path.is_dir() else path
-    if not path.is_file():
-        raise DatasetError(f"dataset not found: {path} (give a data.yaml or a folder that holds one)")
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise DatasetError(f"{path}: not valid YAML: {error}") from error
-    if not isinstance(config, dict) or not config.get("names"):
+    path = find_data_yaml(data)
+    if not load_yaml(path).get("names"):
         raise DatasetError(f"{path}: no class names ('names:'); is this a dataset's data.yaml?")
-    root = Path(config.get("path") or path.parent)
-    root = root if root.is_absolute() else (path.parent / root)
+    images = split_images(path)
     for split in ("train", "val"):
-        if not config.get(split):
-            raise DatasetError(f"{path}: no '{split}' split")
-        folder = root / str(config[split])
-        if not folder.is_dir():
-            raise DatasetError(f"{path}: the {split} images folder {folder} does not exist")
-        if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.rglob("*")):
-            raise DatasetError(f"{path}: the {split} images folder {folder} holds no images")
-        labels = Path(str(folder).replace(f"{Path('images')}", f"{Path('labels')}", 1))
-        if split == "train" and not (labels.is_dir() and any(labels.rglob("*.txt"))):
-            raise DatasetError(f"{path}: no label files for the training images (expected them in {labels})")
+        if not images.get(split):
+            raise DatasetError(f"{path}: the '{split}' split holds no images")
+    if not any(label_path_for(image).is_file() for image in images["train"]):
+        raise DatasetError(f"{path}: no label files for the training images (expected them in labels/ folders)")
     return path

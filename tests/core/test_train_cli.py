@@ -24,6 +24,23 @@ def decode(stdout: bytes) -> list:
     return decoder.feed(stdout) + decoder.close()
 
 
+def run_until_training_then(process: subprocess.Popen, action) -> tuple[list, str]:
+    """Read events until the ``train`` phase starts, do ``action`` once, then collect the rest."""
+    decoder, items, done = EventDecoder(), [], False
+    while process.poll() is None:
+        line = process.stdout.readline()
+        if not line:
+            break
+        items += decoder.feed(line)
+        if not done and items and items[-1].type == "phase" and items[-1].data["name"] == "train":
+            action()
+            if process.stdin:
+                process.stdin.flush()
+            done = True
+    rest, stderr = process.communicate(timeout=300)
+    return items + decoder.feed(rest) + decoder.close(), stderr.decode(errors="replace")
+
+
 def train_args(data, project, epochs=3, *extra):
     return [
         "train",
@@ -90,18 +107,8 @@ def test_stop_on_stdin_cancels_cleanly_and_the_run_resumes(synthetic_yolo, tmp_p
     from grace_core.nn.transfer import load_detection_model
 
     process = grace(*train_args(synthetic_yolo, tmp_path, 4, "--name", "cancel"))
-    decoder, items = EventDecoder(), []
-    while process.poll() is None:
-        line = process.stdout.readline()
-        if not line:
-            break
-        items += decoder.feed(line)
-        if items and items[-1].type == "phase" and items[-1].data["name"] == "train":
-            process.stdin.write(b"stop\n")
-            process.stdin.flush()
-    rest, stderr = process.communicate(timeout=300)
-    items += decoder.feed(rest) + decoder.close()
-    assert process.returncode == 130, stderr.decode(errors="replace")[-3000:]
+    items, stderr = run_until_training_then(process, lambda: process.stdin.write(b"stop\n"))
+    assert process.returncode == 130, stderr[-3000:]
     done = items[-1].data
     assert items[-1].type == "done" and done["status"] == "cancelled"
     assert [e.data["name"] for e in items if e.type == "phase"][-1] == "cancel"
@@ -145,7 +152,7 @@ def test_a_malformed_or_empty_dataset_is_a_clear_error(tmp_path):
     (empty / "data.yaml").write_text(f"path: {empty}\ntrain: images/train\nval: images/val\nnames: [a]\n")
     broken = tmp_path / "broken.yaml"
     broken.write_text("names: [a\n")
-    for data, message in ((empty / "data.yaml", "holds no images"), (broken, "not valid YAML")):
+    for data, message in ((empty / "data.yaml", "split holds no images"), (broken, "invalid YAML")):
         process = grace(*train_args(data, tmp_path, 1))
         stdout, _ = process.communicate(timeout=300)
         assert process.returncode == 2
@@ -166,16 +173,7 @@ def test_a_model_file_that_is_not_a_model(synthetic_yolo, tmp_path):
 
 def test_sigterm_cancels_cleanly(synthetic_yolo, tmp_path):
     process = grace(*train_args(synthetic_yolo, tmp_path, 20, "--name", "term"))
-    decoder, items = EventDecoder(), []
-    while process.poll() is None:
-        line = process.stdout.readline()
-        if not line:
-            break
-        items += decoder.feed(line)
-        if items and items[-1].type == "phase" and items[-1].data["name"] == "train":
-            process.send_signal(signal.SIGTERM)
-    rest, _ = process.communicate(timeout=300)
-    items += decoder.feed(rest) + decoder.close()
+    items, _ = run_until_training_then(process, lambda: process.send_signal(signal.SIGTERM))
     assert process.returncode == 130
     assert items[-1].data["status"] == "cancelled"
     assert any(e.type == "warning" and "SIGTERM" in e.data["message"] for e in items)

@@ -1,0 +1,25 @@
+"""The shipped default model: found through :func:`grace_core.paths.resource_path`, so a frozen bundle works too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grace_core.errors import ModelError
+from grace_core.paths import resource_path
+
+DEFAULT_MODEL_STEM = "grace-neu-det"  # resources/models/grace-neu-det.pt (+ .onnx, _openvino/, MODEL_CARD.md)
+FORMAT_PATHS = {
+    "torch": f"{DEFAULT_MODEL_STEM}.pt",
+    "onnxruntime": f"{DEFAULT_MODEL_STEM}.onnx",
+    "openvino": f"{DEFAULT_MODEL_STEM}_openvino/{DEFAULT_MODEL_STEM}.xml",
+}
+
+
+def default_model(backend: str = "torch") -> Path:
+    """Path of the shipped model for ``backend`` (torch, onnxruntime, openvino)."""
+    if backend not in FORMAT_PATHS:
+        raise ModelError(f"no shipped model for backend {backend!r}: use one of {', '.join(FORMAT_PATHS)}")
+    path = resource_path("models", FORMAT_PATHS[backend])
+    if not path.exists():
+        raise ModelError(f"the shipped model is missing: {path} (reinstall, or pass --model)")
+    return path
