@@ -21,3 +21,7 @@ class ModelError(GraceError):
 
 class SourceError(GraceError):
     """A frame source (camera, stream, video, image folder, demo) cannot be opened or has failed for good."""
+
+
+class StoreError(GraceError):
+    """The review store cannot be opened or used (written by a newer version, not a database, a frame gone...)."""

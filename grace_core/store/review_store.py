@@ -1,0 +1,338 @@
+"""``ReviewStore``: flagged frames in SQLite (WAL) plus their image files on disk.
+
+One ``ReviewStore`` holds one SQLite connection and belongs to the thread that opened it (sqlite3 refuses use
+from another thread). Open one per thread or process: any number of them may work on the same folder at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from grace_core.engine.base import EngineInfo, Prediction
+from grace_core.errors import StoreError
+from grace_core.flagging import FlagDecision, Thresholds
+from grace_core.paths import user_data_dir
+from grace_core.store import audit, db, files, maintenance, schema
+from grace_core.store.query import ORDER_NEWEST_FIRST, FrameFilter
+from grace_core.store.records import (
+    AUDIT_COLUMNS,
+    DETECTION_COLUMNS,
+    FRAME_COLUMNS,
+    VERDICTS,
+    AuditRecord,
+    DetectionRecord,
+    FrameRecord,
+    QuotaReport,
+)
+from grace_core.types import Frame
+
+DB_NAME = "review.db"
+DEFAULT_QUOTA_BYTES = 2 * 1024**3
+
+
+def default_root() -> Path:
+    return user_data_dir() / "review"
+
+
+class ReviewStore:
+    """Flagged frames for review. Create with :meth:`open`; see ``docs/review-store.md``."""
+
+    def __init__(self, root: Path, conn: sqlite3.Connection, quota_bytes: int) -> None:
+        self.root = root
+        self.db_path = root / DB_NAME
+        self.quota_bytes = quota_bytes
+        self._conn = conn
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, root: Path | None = None, quota_bytes: int = DEFAULT_QUOTA_BYTES, busy_timeout_s: float = 10.0
+    ) -> ReviewStore:
+        """Open (creating or migrating) the store in ``root`` (default: ``user_data_dir()/review``).
+
+        Raises StoreError when the folder cannot be used or the database was written by a newer app version.
+        """
+        if quota_bytes <= 0:
+            raise ValueError(f"quota_bytes must be positive, got {quota_bytes}")
+        root = Path(root) if root is not None else default_root()
+        try:
+            (root / files.FRAMES_DIR).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the review folder {root}: {exc}") from exc
+        db_path = root / DB_NAME
+        conn = db.connect(db_path, busy_timeout_s)
+        try:
+            found = schema.user_version(conn)
+            if found > schema.LATEST_VERSION:  # checked before migrate() so the message names the file
+                raise StoreError(schema.too_new_message(found, str(db_path)))
+            schema.migrate(conn, where=str(db_path))
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{db_path} is not a usable review database ({exc})") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return cls(root, conn, quota_bytes)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ReviewStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return schema.user_version(self._conn)
+
+    # -- writing flagged frames --------------------------------------------------------------------------------
+
+    def add_frame(
+        self,
+        frame: Frame,
+        decision: FlagDecision,
+        prediction: Prediction,
+        engine_info: EngineInfo,
+        thresholds: Thresholds,
+        source_kind: str | None = None,
+    ) -> int:
+        """Store a flagged frame; returns its id.
+
+        Files first (temp name, fsync, ``os.replace``), then the row and its boxes in one transaction: a crash
+        leaves at worst an orphan file (see :meth:`cleanup_orphans`), never a row without its file. The boxes
+        kept are every model detection at or above its class's uncertain threshold, hidden classes included
+        (visibility is a view setting, and reviewed labels must not lose real defects). Raises OSError when a
+        file cannot be written (disk full) and sqlite3.Error when the database cannot; nothing is left half-done.
+        """
+        if decision.status not in ("defect", "uncertain"):
+            raise ValueError(f"only flagged frames are stored, this one is {decision.status!r}")
+        uid = uuid.uuid4().hex
+        image_rel, heat_rel = files.relative_paths(uid, frame.timestamp, prediction.heatmap is not None)
+        payloads = [(image_rel, files.encode_jpeg(frame.image))]
+        if heat_rel is not None and prediction.heatmap is not None:
+            payloads.append((heat_rel, files.encode_heatmap(prediction.heatmap)))
+        written: list[Path] = []
+        try:
+            for rel, data in payloads:
+                path = self.root / rel
+                files.write_atomic(path, data)
+                written.append(path)
+        except BaseException:
+            for path in written:
+                files.remove_quietly(path)
+            raise
+        width, height = frame.size
+        model_id = engine_info.model_id
+        row = {
+            "uid": uid,
+            "captured_at": float(frame.timestamp),
+            "source_id": frame.source_id,
+            "source_kind": source_kind if source_kind is not None else _source_kind(frame),
+            "frame_index": int(frame.index),
+            "image_path": image_rel,
+            "heatmap_path": heat_rel,
+            "width": width,
+            "height": height,
+            "status": decision.status,
+            "model_id": model_id,
+            "model_hash": model_id.rpartition("@")[2] if "@" in model_id else "",
+            "thresholds_json": json.dumps(thresholds.to_dict(), sort_keys=True),
+            "bytes": sum(len(data) for _, data in payloads),
+            "created_at": time.time(),
+        }
+        boxes = _model_boxes(prediction, engine_info.class_names, thresholds)
+        try:
+            with db.write(self._conn) as conn:
+                frame_id = _insert_frame(conn, row)
+                conn.executemany(
+                    "INSERT INTO detections (frame_id, class_id, class_name, confidence, x1, y1, x2, y2, origin) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'model')",
+                    [(frame_id, *box) for box in boxes],
+                )
+        except sqlite3.Error:
+            for path in written:  # rolled back: the files would only be orphans
+                files.remove_quietly(path)
+            raise
+        return frame_id
+
+    # -- reading ------------------------------------------------------------------------------------------------
+
+    def frame(self, frame_id: int) -> FrameRecord:
+        """The frame with this id; StoreError if it is gone (deleted or evicted)."""
+        row = self._conn.execute(f"SELECT {FRAME_COLUMNS} FROM frames WHERE id = ?", (frame_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"frame {frame_id} is not in the review store (deleted or evicted)")
+        return FrameRecord.from_row(row)
+
+    def detections(self, frame_id: int, include_deleted: bool = False) -> list[DetectionRecord]:
+        sql = f"SELECT {DETECTION_COLUMNS} FROM detections WHERE frame_id = ?"
+        if not include_deleted:
+            sql += " AND deleted = 0"
+        rows = self._conn.execute(sql + " ORDER BY id", (frame_id,)).fetchall()
+        return [DetectionRecord.from_row(row) for row in rows]
+
+    def list_frames(self, where: FrameFilter | None = None, limit: int = 50, offset: int = 0) -> list[FrameRecord]:
+        """Frames matching ``where``, newest first, one page (``limit`` rows after skipping ``offset``)."""
+        sql, params = self._list_sql(where)
+        rows = self._conn.execute(sql, [*params, int(limit), int(offset)]).fetchall()
+        return [FrameRecord.from_row(row) for row in rows]
+
+    def count(self, where: FrameFilter | None = None) -> int:
+        clause, params = (where or FrameFilter()).where()
+        return int(self._conn.execute(f"SELECT COUNT(*) FROM frames f {clause}", params).fetchone()[0])
+
+    def query_plan(self, where: FrameFilter | None = None) -> list[str]:
+        """SQLite's ``EXPLAIN QUERY PLAN`` lines for :meth:`list_frames` (to check a filter is indexed)."""
+        sql, params = self._list_sql(where)
+        rows = self._conn.execute("EXPLAIN QUERY PLAN " + sql, [*params, 50, 0]).fetchall()
+        return [str(row["detail"]) for row in rows]
+
+    def _list_sql(self, where: FrameFilter | None) -> tuple[str, list[Any]]:
+        clause, params = (where or FrameFilter()).where()
+        columns = ", ".join(f"f.{c.strip()}" for c in FRAME_COLUMNS.split(","))
+        return f"SELECT {columns} FROM frames f {clause} {ORDER_NEWEST_FIRST} LIMIT ? OFFSET ?", params
+
+    def image_file(self, record: FrameRecord) -> Path:
+        return self.root / record.image_path
+
+    def heatmap_file(self, record: FrameRecord) -> Path | None:
+        return self.root / record.heatmap_path if record.heatmap_path else None
+
+    def load_image(self, frame_id: int) -> np.ndarray:
+        """The stored frame, BGR uint8."""
+        return files.read_image(self.image_file(self.frame(frame_id)))
+
+    def load_heatmap(self, frame_id: int) -> np.ndarray | None:
+        """The stored heatmap, float32 in [0, 1] (within 1/255 of the original), or None if there was none."""
+        path = self.heatmap_file(self.frame(frame_id))
+        return files.read_heatmap(path) if path is not None else None
+
+    # -- review and audit ---------------------------------------------------------------------------------------
+
+    def set_verdict(self, frame_id: int, verdict: str, actor: str, comment: str | None = None) -> None:
+        """Record the operator's verdict (marks the frame reviewed). ``comment=None`` keeps the current comment.
+
+        The previous verdict and comment go to the audit trail.
+        """
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+        with db.write(self._conn) as conn:
+            old = conn.execute("SELECT verdict, comment FROM frames WHERE id = ?", (frame_id,)).fetchone()
+            if old is None:
+                raise StoreError(f"frame {frame_id} is not in the review store (deleted or evicted)")
+            new_comment = old["comment"] if comment is None else comment
+            now = time.time()
+            conn.execute(
+                "UPDATE frames SET verdict = ?, comment = ?, reviewed = 1, reviewed_at = ? WHERE id = ?",
+                (verdict, new_comment, now, frame_id),
+            )
+            details = {"from": old["verdict"], "to": verdict, "comment_from": old["comment"], "comment": new_comment}
+            audit.append(conn, now, actor, "verdict", frame_id, details)
+
+    def add_box(
+        self, frame_id: int, class_id: int, class_name: str, xyxy: tuple[float, float, float, float], actor: str
+    ) -> int:
+        """A reviewer's box (origin 'reviewer', confidence 1); audited. Returns the detection id."""
+        with db.write(self._conn) as conn:
+            self._require_frame(conn, frame_id)
+            x1, y1, x2, y2 = (float(v) for v in xyxy)
+            cursor = conn.execute(
+                "INSERT INTO detections (frame_id, class_id, class_name, confidence, x1, y1, x2, y2, origin) "
+                "VALUES (?, ?, ?, 1.0, ?, ?, ?, ?, 'reviewer')",
+                (frame_id, int(class_id), class_name, x1, y1, x2, y2),
+            )
+            box_id = int(cursor.lastrowid or 0)
+            details = {"detection_id": box_id, "class_name": class_name, "xyxy": [x1, y1, x2, y2]}
+            audit.append(conn, time.time(), actor, "box_added", frame_id, details)
+        return box_id
+
+    def delete_box(self, detection_id: int, actor: str) -> None:
+        """Mark a box deleted (it stays in the table, flagged, so the audit trail can show what was removed)."""
+        with db.write(self._conn) as conn:
+            row = conn.execute(f"SELECT {DETECTION_COLUMNS} FROM detections WHERE id = ?", (detection_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"box {detection_id} is not in the review store")
+            box = DetectionRecord.from_row(row)
+            conn.execute("UPDATE detections SET deleted = 1 WHERE id = ?", (detection_id,))
+            details = {"detection_id": box.id, "class_name": box.class_name, "origin": box.origin, "xyxy": box.xyxy}
+            audit.append(conn, time.time(), actor, "box_deleted", box.frame_id, details)
+
+    def record_event(
+        self, actor: str, action: str, details: dict[str, Any] | None = None, frame_id: int | None = None
+    ) -> int:
+        """Append an audit row for a change made elsewhere: e.g. ``"model_promoted"``, ``"thresholds_changed"``."""
+        with db.write(self._conn) as conn:
+            return audit.append(conn, time.time(), actor, action, frame_id, details or {})
+
+    def audit_log(self, frame_id: int | None = None, limit: int = 100) -> list[AuditRecord]:
+        """Audit rows, newest first; only this frame's when ``frame_id`` is given."""
+        if frame_id is None:
+            sql, params = f"SELECT {AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+        else:
+            sql = f"SELECT {AUDIT_COLUMNS} FROM audit WHERE frame_id = ? ORDER BY id DESC LIMIT ?"
+            params = (frame_id, limit)
+        return [AuditRecord.from_row(row) for row in self._conn.execute(sql, params).fetchall()]
+
+    # -- disk use -----------------------------------------------------------------------------------------------
+
+    def usage_bytes(self) -> int:
+        """Total size of the stored frames' files (the database itself is not counted)."""
+        return maintenance.usage_bytes(self._conn)
+
+    def enforce_quota(self) -> QuotaReport:
+        """Evict the oldest unreviewed frames (rows, then files) until usage ≤ quota. Reviewed frames stay."""
+        return maintenance.enforce_quota(self._conn, self.root, self.quota_bytes)
+
+    def cleanup_orphans(self, min_age_s: float = 60.0) -> list[str]:
+        """Remove files under ``frames/`` that no row references (crash leftovers); returns their relative paths.
+
+        Files younger than ``min_age_s`` are left alone: another thread or process may be about to insert their
+        row. Pass 0 when nothing else writes to the store.
+        """
+        return maintenance.cleanup_orphans(self._conn, self.root, min_age_s)
+
+    @staticmethod
+    def _require_frame(conn: sqlite3.Connection, frame_id: int) -> None:
+        if conn.execute("SELECT 1 FROM frames WHERE id = ?", (frame_id,)).fetchone() is None:
+            raise StoreError(f"frame {frame_id} is not in the review store (deleted or evicted)")
+
+
+def _source_kind(frame: Frame) -> str:
+    """``frame.meta["source_kind"]`` if the source set it, else the ``kind:`` prefix of the source id."""
+    kind = frame.meta.get("source_kind")
+    return str(kind) if kind else frame.source_id.partition(":")[0]
+
+
+def _model_boxes(
+    prediction: Prediction, class_names: tuple[str, ...], thresholds: Thresholds
+) -> list[tuple[int, str, float, float, float, float, float]]:
+    detections = prediction.detections
+    _, uncertain = thresholds.for_classes(class_names)
+    rows = []
+    for box, score, class_id in zip(detections.xyxy, detections.confidence, detections.class_id, strict=True):
+        known = 0 <= class_id < len(class_names)
+        if score < (uncertain[class_id] if known else np.float32(thresholds.default_uncertain)):
+            continue
+        name = class_names[class_id] if known else f"class_{int(class_id)}"
+        rows.append((int(class_id), name, float(score), *(float(v) for v in box)))
+    return rows
+
+
+def _insert_frame(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
+    names = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    cursor = conn.execute(f"INSERT INTO frames ({names}) VALUES ({marks})", list(row.values()))
+    return int(cursor.lastrowid or 0)
