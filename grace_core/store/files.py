@@ -78,6 +78,36 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+def write_all(root: Path, payloads: dict[str, bytes]) -> list[Path]:
+    """:func:`write_atomic` each ``{relative path: data}`` under ``root``; all or none (removed again on error).
+
+    The folders' entries are fsync'ed too, so the new names survive a power cut before any row refers to them.
+    """
+    written: list[Path] = []
+    try:
+        for rel, data in payloads.items():
+            path = root / rel
+            write_atomic(path, data)
+            written.append(path)
+        for folder in dict.fromkeys(path.parent for path in written):
+            _fsync_folder(folder)
+    except BaseException:
+        for path in written:
+            remove_quietly(path)
+        raise
+    return written
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":  # Windows cannot open a folder to fsync it; NTFS journals renames itself
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _create(path: Path) -> BinaryIO:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -71,10 +71,8 @@ class ReviewStore:
         db_path = root / DB_NAME
         conn = db.connect(db_path, busy_timeout_s)
         try:
-            found = schema.user_version(conn)
-            if found > schema.LATEST_VERSION:  # checked before migrate() so the message names the file
-                raise StoreError(schema.too_new_message(found, str(db_path)))
-            schema.migrate(conn, where=str(db_path))
+            if schema.user_version(conn) != schema.LATEST_VERSION:  # no write lock when the schema is current
+                schema.migrate(conn, where=str(db_path))  # creates, upgrades, or refuses a newer database
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{db_path} is not a usable review database ({exc})") from exc
@@ -120,39 +118,19 @@ class ReviewStore:
         if decision.status not in ("defect", "uncertain"):
             raise ValueError(f"only flagged frames are stored, this one is {decision.status!r}")
         uid = uuid.uuid4().hex
-        image_rel, heat_rel = files.relative_paths(uid, frame.timestamp, prediction.heatmap is not None)
-        payloads = [(image_rel, files.encode_jpeg(frame.image))]
-        if heat_rel is not None and prediction.heatmap is not None:
-            payloads.append((heat_rel, files.encode_heatmap(prediction.heatmap)))
-        written: list[Path] = []
-        try:
-            for rel, data in payloads:
-                path = self.root / rel
-                files.write_atomic(path, data)
-                written.append(path)
-        except BaseException:
-            for path in written:
-                files.remove_quietly(path)
-            raise
-        width, height = frame.size
-        model_id = engine_info.model_id
-        row = {
-            "uid": uid,
-            "captured_at": float(frame.timestamp),
-            "source_id": frame.source_id,
-            "source_kind": source_kind if source_kind is not None else _source_kind(frame),
-            "frame_index": int(frame.index),
-            "image_path": image_rel,
-            "heatmap_path": heat_rel,
-            "width": width,
-            "height": height,
-            "status": decision.status,
-            "model_id": model_id,
-            "model_hash": model_id.rpartition("@")[2] if "@" in model_id else "",
-            "thresholds_json": json.dumps(thresholds.to_dict(), sort_keys=True),
-            "bytes": sum(len(data) for _, data in payloads),
-            "created_at": time.time(),
-        }
+        heatmap = prediction.heatmap
+        image_rel, heat_rel = files.relative_paths(uid, frame.timestamp, heatmap is not None)
+        payloads = {image_rel: files.encode_jpeg(frame.image)}
+        if heatmap is not None and heat_rel is not None:
+            payloads[heat_rel] = files.encode_heatmap(heatmap)
+        written = files.write_all(self.root, payloads)
+        row = _frame_row(frame, decision, engine_info, thresholds, source_kind)
+        row.update(
+            uid=uid,
+            image_path=image_rel,
+            heatmap_path=heat_rel,
+            bytes=sum(len(data) for data in payloads.values()),
+        )
         boxes = _model_boxes(prediction, engine_info.class_names, thresholds)
         try:
             with db.write(self._conn) as conn:
@@ -314,6 +292,27 @@ def _source_kind(frame: Frame) -> str:
     """``frame.meta["source_kind"]`` if the source set it, else the ``kind:`` prefix of the source id."""
     kind = frame.meta.get("source_kind")
     return str(kind) if kind else frame.source_id.partition(":")[0]
+
+
+def _frame_row(
+    frame: Frame, decision: FlagDecision, engine_info: EngineInfo, thresholds: Thresholds, source_kind: str | None
+) -> dict[str, Any]:
+    """The ``frames`` columns that describe the capture and the decision (not the files)."""
+    width, height = frame.size
+    model_id = engine_info.model_id
+    return {
+        "captured_at": float(frame.timestamp),
+        "source_id": frame.source_id,
+        "source_kind": source_kind if source_kind is not None else _source_kind(frame),
+        "frame_index": int(frame.index),
+        "width": width,
+        "height": height,
+        "status": decision.status,
+        "model_id": model_id,
+        "model_hash": model_id.rpartition("@")[2] if "@" in model_id else "",
+        "thresholds_json": json.dumps(thresholds.to_dict(), sort_keys=True),
+        "created_at": time.time(),
+    }
 
 
 def _model_boxes(

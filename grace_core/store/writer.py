@@ -105,7 +105,8 @@ class FlaggedFrameWriter:
                 self._drops[reason] += 1
                 return False
             self._pending += 1
-        self._queue.put(_Job(frame, decision, prediction, engine_info, thresholds))
+            # Under the lock, so a concurrent close() cannot slip its stop marker in before this job.
+            self._queue.put(_Job(frame, decision, prediction, engine_info, thresholds))
         return True
 
     def stats(self) -> WriterStats:

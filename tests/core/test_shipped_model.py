@@ -53,7 +53,12 @@ def recall(engine, images_and_xml, iou_threshold=0.5) -> float:
 def test_the_shipped_model_finds_the_demo_defects_on_every_backend(backend):
     engine = load_engine(default_model(backend))
     assert engine.info.class_names == (
-        "crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches",
+        "crazing",
+        "inclusion",
+        "patches",
+        "pitted_surface",
+        "rolled-in_scale",
+        "scratches",
     )
     assert engine.info.has_heatmap
     demo = sorted(resource_path("demo").glob("*.jpg"))
