@@ -56,7 +56,7 @@ def our_pipeline(model_file: Path, frames: list[Path]) -> tuple[float, float]:
         for path in paths:
             image = cv2.imread(str(path))
             prediction = engine.predict(image)
-            annotate(image, prediction.detections, names, prediction.heatmap)
+            annotate(image, prediction.detections, names, prediction.heatmap, heat_range=engine.info.heat_range)
             inference.append(prediction.timings_ms["inference"])
         return time.perf_counter() - start, inference
 

@@ -1,7 +1,8 @@
 """Drawing results onto images with OpenCV (for ``grace detect`` outputs and reports; the app renders with Qt).
 
-The heatmap colour scale is fixed: 0 → the colormap's first colour, 1 → its last, whatever the image. A clean strip
-therefore stays dark; nothing is stretched per image.
+The heatmap scale is fixed per model, whatever the image: ``heat_range`` = (low, high) comes from the model's
+calibration (``EngineInfo.heat_range``, see ``engine/calibration.py``); values at or below ``low`` are transparent,
+and ``low`` → ``high`` runs through the colormap with growing opacity. Nothing is stretched per image.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 from grace_core.detections import Detections
 
 COLORMAP = cv2.COLORMAP_INFERNO
+DEFAULT_HEAT_RANGE = (0.5, 1.0)  # an uncalibrated gate: its neutral value (sigmoid of 0) up to full attention
 
 
 def class_color(class_id: int) -> tuple[int, int, int]:
@@ -24,13 +26,26 @@ def class_color(class_id: int) -> tuple[int, int, int]:
     return int(b), int(g), int(r)
 
 
-def heatmap_colors(heatmap: np.ndarray) -> np.ndarray:
-    """[0, 1] float map → BGR uint8 image on the fixed colour scale."""
-    return cv2.applyColorMap(np.clip(heatmap * 255.0, 0, 255).astype(np.uint8), COLORMAP)
+def heat_strength(heatmap: np.ndarray, heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE) -> np.ndarray:
+    """Attention → display strength in [0, 1] on the model's fixed scale: 0 at or below low, 1 at high."""
+    low, high = heat_range
+    return np.clip((heatmap - low) / max(high - low, 1e-6), 0.0, 1.0)
 
 
-def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, opacity: float = 0.4) -> np.ndarray:
-    return cv2.addWeighted(image, 1.0 - opacity, heatmap_colors(heatmap), opacity, 0.0)
+def heatmap_colors(heatmap: np.ndarray, heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE) -> np.ndarray:
+    """Attention map → BGR uint8 image on the fixed colour scale (low → first colour, high → last)."""
+    return cv2.applyColorMap((heat_strength(heatmap, heat_range) * 255.0).astype(np.uint8), COLORMAP)
+
+
+def overlay_heatmap(
+    image: np.ndarray,
+    heatmap: np.ndarray,
+    opacity: float = 0.6,
+    heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE,
+) -> np.ndarray:
+    """Blend the coloured map over the image, each pixel as opaque as it is strong (times ``opacity``)."""
+    alpha = (opacity * heat_strength(heatmap, heat_range))[..., None]
+    return (image * (1.0 - alpha) + heatmap_colors(heatmap, heat_range) * alpha).astype(np.uint8)
 
 
 def draw_detections(image: np.ndarray, detections: Detections, class_names: Sequence[str]) -> np.ndarray:
@@ -56,7 +71,8 @@ def annotate(
     detections: Detections,
     class_names: Sequence[str],
     heatmap: np.ndarray | None = None,
-    opacity: float = 0.4,
+    opacity: float = 0.6,
+    heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE,
 ) -> np.ndarray:
-    base = overlay_heatmap(image, heatmap, opacity) if heatmap is not None else image
+    base = overlay_heatmap(image, heatmap, opacity, heat_range) if heatmap is not None else image
     return draw_detections(base, detections, class_names)

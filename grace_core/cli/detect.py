@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
                     detections = detections[np.isin(detections.class_id, list(wanted))]
                 records = detections.to_records(names)
                 heatmap = None if args.no_heatmap else prediction.heatmap
-                outputs.write(frame, prediction, records, annotate(frame.image, detections, names, heatmap))
+                annotated = annotate(frame.image, detections, names, heatmap, heat_range=engine.info.heat_range)
+                outputs.write(frame, prediction, records, annotated)
                 frames += 1
                 frames_with_defects += bool(records)
                 counts.update(r["class_name"] for r in records)

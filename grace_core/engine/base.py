@@ -22,6 +22,7 @@ class EngineInfo:
     model_path: str
     model_id: str  # file name + short content hash: what flagged frames record
     has_heatmap: bool
+    heat_range: tuple[float, float] = (0.5, 1.0)  # display scale of this model's map (see engine/calibration.py)
 
 
 def exported_model_info(backend: str, path: str | Path) -> EngineInfo:
@@ -36,6 +37,7 @@ def exported_model_info(backend: str, path: str | Path) -> EngineInfo:
         model_path=str(path),
         model_id=file_id(path),
         has_heatmap=metadata.has_heatmap,
+        heat_range=tuple(metadata.heat_range) if metadata.heat_range else (0.5, 1.0),
     )
 
 

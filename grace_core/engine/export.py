@@ -31,6 +31,7 @@ class ExportMetadata:
     source_model: str  # id (name@hash) of the checkpoint it came from
     grace_version: str
     task: str = "detect"
+    heat_range: list[float] | None = None  # calibrated display scale of the heatmap (engine/calibration.py)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -85,12 +86,19 @@ def export_model(
     blocks = lite_fen_layers(model)
     wrapper = _WithHeatmap(model, blocks[-1][1] if blocks else None).eval()
     names = model.names if isinstance(model.names, dict) else dict(enumerate(model.names))
+    heat_range = None
+    if blocks:
+        from grace_core.engine.calibration import calibrate_heat_range, demo_images
+        from grace_core.engine.torch_engine import TorchEngine
+
+        heat_range = list(calibrate_heat_range(TorchEngine(model_path, imgsz=imgsz, trust=trust), demo_images()))
     metadata = ExportMetadata(
         class_names=[names[i] for i in sorted(names)],
         imgsz=imgsz,
         has_heatmap=bool(blocks),
         source_model=file_id(model_path),
         grace_version=__version__,
+        heat_range=heat_range,
     )
     out_dir = Path(out_dir) if out_dir else model_path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +117,8 @@ def export_model(
         )
     _add_onnx_metadata(onnx_file, metadata)
     metadata_path(onnx_file).write_text(metadata.to_json(), encoding="utf-8")
+    if metadata_path(model_path) != metadata_path(onnx_file):
+        metadata_path(model_path).write_text(metadata.to_json(), encoding="utf-8")  # the .pt's display scale too
     if fmt == "onnx":
         return onnx_file
     return _to_openvino(onnx_file, out_dir / f"{model_path.stem}_openvino", metadata, half)

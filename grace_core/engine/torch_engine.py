@@ -48,6 +48,7 @@ class TorchEngine(PipelineEngine):
             model_path=str(path),
             model_id=file_id(path),
             has_heatmap=self._lite_fen is not None,
+            heat_range=_calibrated_range(Path(path)),
         )
 
     def run(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -59,3 +60,14 @@ class TorchEngine(PipelineEngine):
 
     def close(self) -> None:
         self.model = None
+
+
+def _calibrated_range(path: Path) -> tuple[float, float]:
+    """The display range recorded beside the checkpoint by ``grace export``, else the gate's neutral default."""
+    from grace_core.engine.export import metadata_path, read_metadata
+
+    if metadata_path(path).is_file():
+        recorded = read_metadata(path).heat_range
+        if recorded:
+            return tuple(recorded)
+    return (0.5, 1.0)

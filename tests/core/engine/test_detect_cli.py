@@ -109,9 +109,16 @@ def test_unknown_class_and_bad_thresholds(folder, exported, tmp_path, capsys):
 
 
 def test_heatmap_overlay_is_drawn_on_a_fixed_scale():
-    from grace_core.render import heatmap_colors
+    from grace_core.render import heatmap_colors, overlay_heatmap
 
-    low, high = heatmap_colors(np.zeros((4, 4), np.float32)), heatmap_colors(np.ones((4, 4), np.float32))
-    mid = heatmap_colors(np.full((4, 4), 0.5, np.float32))
-    assert (low == low[0, 0]).all() and not np.array_equal(low[0, 0], high[0, 0])
-    assert not np.array_equal(mid[0, 0], high[0, 0])  # 0.5 stays 0.5: no per-image stretching
+    image = np.full((4, 4, 3), 100, np.uint8)
+    neutral, strong = np.full((4, 4), 0.5, np.float32), np.ones((4, 4), np.float32)
+    assert np.array_equal(overlay_heatmap(image, neutral), image)  # the gate's neutral value draws nothing
+    assert np.array_equal(overlay_heatmap(image, np.zeros((4, 4), np.float32)), image)
+    assert not np.array_equal(overlay_heatmap(image, strong), image)
+    mid = heatmap_colors(np.full((4, 4), 0.75, np.float32))
+    assert not np.array_equal(mid[0, 0], heatmap_colors(strong)[0, 0])  # 0.75 stays 0.75: no per-image stretching
+    same = overlay_heatmap(image, np.full((4, 4), 0.75, np.float32))
+    assert np.array_equal(
+        same, overlay_heatmap(image, np.pad(np.full((2, 2), 0.75, np.float32), 1, constant_values=0.75))
+    )

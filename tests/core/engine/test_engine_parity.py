@@ -73,3 +73,26 @@ def test_per_class_thresholds_filter_before_nms(exported, steel_images):
     strict = engine.predict(image, class_conf=class_conf).detections
     assert silenced not in strict.class_id.tolist()
     assert set(strict.class_id.tolist()) == set(everything.class_id.tolist()) - {silenced}
+
+
+def test_every_backend_carries_the_calibrated_display_range(exported):
+    """Export calibrates one display range per model (median → transparent, 99.5th percentile → full strength)
+    and every runtime reports the same range, so one model looks the same whichever runtime runs it."""
+    ranges = {backend: load_engine(path).info.heat_range for backend, path in exported.items()}
+    low, high = ranges["onnxruntime"]
+    assert 0.0 <= low < high <= 1.0
+    assert ranges["torch"] == ranges["openvino"] == (low, high)  # the .pt reads the same .grace.json
+
+
+def test_the_calibrated_range_is_the_median_and_top_of_the_maps():
+    from grace_core.engine.calibration import calibrate_heat_range
+
+    class Fixed:
+        def predict(self, image):
+            class P:  # 25x25 values, each a constant 4x4 block: the calibration's 4x subsample sees them exactly
+                heatmap = np.kron(np.linspace(0.2, 0.8, 625).reshape(25, 25), np.ones((4, 4))).astype(np.float32)
+
+            return P()
+
+    low, high = calibrate_heat_range(Fixed(), [__file__])
+    assert low == pytest.approx(0.5, abs=0.01) and high == pytest.approx(0.797, abs=0.01)
