@@ -40,6 +40,12 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--dscbsm-loss-weighting", action="store_true", help="also scale the classification loss by class weights"
     )
+    parser.add_argument(
+        "--dscbsm-signal",
+        choices=("bce", "localization"),
+        default="bce",
+        help="DS-CBSM++'s second class signal: bce = |p - t| (default), localization = 1 - mean IoU-aware target",
+    )
     parser.add_argument("--weights", help="pretrained weights (.pt) to start from, e.g. a YOLO11 checkpoint")
     parser.add_argument("--project", help="folder for runs (default: the per-user data folder's runs/)")
     parser.add_argument("--name", help="run name (default MODEL-SAMPLER; a number is added if taken)")
@@ -67,6 +73,7 @@ def _job(args: argparse.Namespace):
         sampler=args.sampler,
         dscbsm_warmup=args.dscbsm_warmup,
         dscbsm_loss_weighting=args.dscbsm_loss_weighting,
+        dscbsm_signal=args.dscbsm_signal,
         weights=args.weights,
         name=args.name,
         resume=args.resume,

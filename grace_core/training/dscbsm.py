@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
+SIGNALS = ("bce", "localization")
+
 
 @dataclass(frozen=True)
 class DSCBSMConfig:
@@ -36,6 +38,7 @@ class DSCBSMConfig:
     uniform_mix: float = 0.3  # ε: p ← (1-ε) p + ε/N, so every image keeps ≥ ε/N per draw
     warmup_epochs: int = 3  # uniform sampling (signals still collected) for the first epochs
     loss_weighting: bool = False  # also scale the classification loss of class c by its weight
+    signal: str = "bce"  # second factor: "bce" = |p − t| (the classification gradient); "localization" = 1 − t̄
 
     def __post_init__(self) -> None:
         if not 0.0 < self.weight_min <= 1.0 <= self.weight_max:
@@ -46,6 +49,8 @@ class DSCBSMConfig:
             raise ValueError("temperature must be > 0, hardness_clip >= 1, warmup_epochs >= 0")
         if not (0.0 <= self.momentum < 1.0 and 0.0 <= self.hardness_momentum < 1.0):
             raise ValueError("momenta must be in [0, 1)")
+        if self.signal not in SIGNALS:
+            raise ValueError(f"signal must be one of {', '.join(SIGNALS)}")
 
 
 # --------------------------------------------------------------------------------------------------- signals
@@ -63,6 +68,7 @@ class SignalAccumulator:
         self.positives = torch.zeros(self.num_classes, dtype=torch.float64)
         self.confidence_sum = torch.zeros(self.num_classes, dtype=torch.float64)
         self.gradient_sum = torch.zeros(self.num_classes, dtype=torch.float64)
+        self.target_sum = torch.zeros(self.num_classes, dtype=torch.float64)
 
     @torch.no_grad()
     def add_batch(
@@ -92,6 +98,7 @@ class SignalAccumulator:
         self.positives += torch.bincount(labels, minlength=self.num_classes).double().cpu()
         self.confidence_sum += torch.bincount(labels, p_pos, minlength=self.num_classes).double().cpu()
         self.gradient_sum += torch.bincount(labels, (p_pos - t_pos).abs(), minlength=self.num_classes).double().cpu()
+        self.target_sum += torch.bincount(labels, t_pos, minlength=self.num_classes).double().cpu()
         # Image hardness: the image's own classification loss, normalised by its own target mass.
         bce = torch.nn.functional.binary_cross_entropy(probabilities.clamp(1e-6, 1 - 1e-6), targets, reduction="none")
         per_image = (bce.sum(dim=(1, 2)) / targets.sum(dim=(1, 2)).clamp(min=1.0)).cpu().numpy()
@@ -100,13 +107,19 @@ class SignalAccumulator:
             fresh = np.isnan(previous)
             self.image_loss[index] = loss if fresh else hardness_momentum * previous + (1 - hardness_momentum) * loss
 
-    def class_statistics(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(mean confidence, mean gradient magnitude, positives) per class for this epoch; NaN where unseen."""
+    def class_statistics(self, signal: str = "bce") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean confidence, second signal, positives) per class for this epoch; NaN where unseen.
+
+        The second signal is the mean ``|p − t|`` ("bce") or the mean localisation shortfall ``1 − t`` of the
+        positives ("localization"; ``t`` is the assigner's IoU-aware target).
+        """
         positives = self.positives.numpy()
+        second = self.gradient_sum if signal == "bce" else positives - self.target_sum.numpy()
+        second = second.numpy() if isinstance(second, torch.Tensor) else second
         with np.errstate(invalid="ignore", divide="ignore"):
             confidence = np.where(positives > 0, self.confidence_sum.numpy() / positives, np.nan)
-            gradient = np.where(positives > 0, self.gradient_sum.numpy() / positives, np.nan)
-        return confidence, gradient, positives
+            signal_mean = np.where(positives > 0, second / positives, np.nan)
+        return confidence, signal_mean, positives
 
 
 # --------------------------------------------------------------------------------------------------- weights
@@ -285,7 +298,7 @@ class DSCBSM:
 
         ``epoch`` is 1-based: after epoch ``warmup_epochs`` the next epoch is the first weighted one.
         """
-        confidence, gradient, _ = self.signals.class_statistics()
+        confidence, gradient, _ = self.signals.class_statistics(self.config.signal)
         self.weights = class_weights(confidence, gradient, self.instances, self.weights, self.config)
         active = epoch >= self.config.warmup_epochs
         if active:

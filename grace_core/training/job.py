@@ -37,6 +37,7 @@ class TrainJob:
     hours: float | None = None  # time budget: ultralytics fits the epoch count (and LR schedule) to it
     dscbsm_warmup: int = 3
     dscbsm_loss_weighting: bool = False
+    dscbsm_signal: str = "bce"  # "bce" (|p − t|) or "localization" (1 − t̄): see docs/method.md
     resume: str | None = None
     extra: dict = field(default_factory=dict)  # further ultralytics overrides (e.g. {"mosaic": 0.5})
 
@@ -56,6 +57,8 @@ class TrainJob:
             raise GraceError(f"--hours must be positive, got {self.hours}")
         if self.seed < 0 or self.workers < 0 or self.patience < 0 or self.dscbsm_warmup < 0:
             raise GraceError("--seed, --workers, --patience and --dscbsm-warmup cannot be negative")
+        if self.dscbsm_signal not in ("bce", "localization"):
+            raise GraceError(f"--dscbsm-signal must be bce or localization, got {self.dscbsm_signal!r}")
         if self.sampler not in ("dscbsm", "uniform"):
             raise GraceError(f"--sampler must be dscbsm or uniform, got {self.sampler!r}")
         check_dataset(self.data)

@@ -186,7 +186,9 @@ def run_training(job: TrainJob, events: EventSink | None = None, cancel: threadi
     trainer = GraceTrainer(
         overrides=_overrides(job),
         sampler=job.sampler,
-        dscbsm_config=DSCBSMConfig(warmup_epochs=job.dscbsm_warmup, loss_weighting=job.dscbsm_loss_weighting),
+        dscbsm_config=DSCBSMConfig(
+            warmup_epochs=job.dscbsm_warmup, loss_weighting=job.dscbsm_loss_weighting, signal=job.dscbsm_signal
+        ),
     )
     bridge = EventBridge(trainer, events, cancel)
     Path(trainer.save_dir).mkdir(parents=True, exist_ok=True)

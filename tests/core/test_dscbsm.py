@@ -134,3 +134,22 @@ def test_warm_up_keeps_sampling_uniform_then_weights_take_over():
         assert controller.sampler.uniform == (epoch < 2)
     assert report.class_weights["rare"] > report.class_weights["common"]
     assert report.sampling_shares["rare"] > report.natural_shares["rare"]
+
+
+def test_the_localization_signal_favours_the_badly_localised_class():
+    """Same confidence, same |p − t|-free setting: the class whose positives get low IoU-aware targets gains."""
+    acc = SignalAccumulator(num_classes=2, num_images=2)
+    logits = torch.full((1, 2, 2), -3.0)  # p ≈ 0.047 everywhere
+    labels = torch.tensor([[0, 1]])
+    scores = torch.zeros(1, 2, 2)
+    scores[0, 0, 0], scores[0, 1, 1] = 0.9, 0.1  # class 0 well localised, class 1 badly
+    acc.add_batch(logits, labels, scores, torch.tensor([[True, True]]), [0], hardness_momentum=0.5)
+    confidence, shortfall, _ = acc.class_statistics("localization")
+    assert shortfall == pytest.approx([0.1, 0.9])
+    _, bce, _ = acc.class_statistics("bce")
+    assert bce[1] < bce[0]  # the "bce" signal ranks them the other way round (docs/method.md, limits)
+    config = DSCBSMConfig(momentum=0.0, signal="localization")
+    weights = class_weights(confidence, shortfall, np.array([10.0, 10.0]), None, config)
+    assert weights[1] > weights[0]
+    with pytest.raises(ValueError, match="signal must be one of"):
+        DSCBSMConfig(signal="magic")
