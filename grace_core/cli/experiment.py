@@ -22,7 +22,7 @@ def add_parser(commands) -> None:
         "--arms",
         nargs="+",
         default=["yolo11", "lite-fen", "dscbsm", "grace"],
-        help="subset of: yolo11 lite-fen dscbsm grace (all four)",
+        help="any of: yolo11 lite-fen dscbsm grace grace-loc (default: the first four)",
     )
     ablation.add_argument("--out", type=Path, default=Path("ablation"), help="output folder (./ablation)")
     ablation.set_defaults(func=run)

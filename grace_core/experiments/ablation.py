@@ -26,6 +26,7 @@ class Arm:
     label: str
     family: str  # "yolo11" or "grace"
     sampler: str  # "uniform" or "dscbsm"
+    signal: str = "bce"  # DS-CBSM++'s second class signal (docs/method.md)
 
     def model(self, scale: str) -> str:
         return f"{self.family}{scale}" if self.family == "yolo11" else f"grace-{scale}"
@@ -36,7 +37,9 @@ ARMS = (
     Arm("lite-fen", "+Lite-FEN", "grace", "uniform"),
     Arm("dscbsm", "+DS-CBSM++", "yolo11", "dscbsm"),
     Arm("grace", "GRACE", "grace", "dscbsm"),
+    Arm("grace-loc", "GRACE (localization signal)", "grace", "dscbsm", signal="localization"),  # opt-in arm
 )
+DEFAULT_ARMS = ("yolo11", "lite-fen", "dscbsm", "grace")
 
 
 @dataclass
@@ -105,6 +108,7 @@ def _run_one(arm: Arm, seed: int, settings: dict, out: Path) -> RunRecord:
         job = TrainJob(
             model=arm.model(settings["scale"]),
             sampler=arm.sampler,
+            dscbsm_signal=arm.signal,
             seed=seed,
             project=str(out / "runs"),
             name=name,
@@ -144,7 +148,7 @@ def run_ablation(
     imgsz: int,
     seeds: Sequence[int],
     out: str | Path,
-    arms: Sequence[str] = tuple(a.key for a in ARMS),
+    arms: Sequence[str] = DEFAULT_ARMS,
     batch: int = 16,
     device: str = "cpu",
     workers: int = 2,
