@@ -21,6 +21,7 @@ import ultralytics.nn.tasks as ultralytics_tasks
 from ultralytics.nn.tasks import DetectionModel
 from ultralytics.utils import YAML
 
+from grace_core.data.importers import NEU_DET_CLASSES
 from grace_core.errors import ModelError
 from grace_core.nn.lite_fen import ChannelAttention, LiteFEN, SpatialAttention
 from grace_core.paths import package_file
@@ -31,8 +32,8 @@ CUSTOM_MODULES: dict[str, type] = {"LiteFEN": LiteFEN}
 GRACE_YAML = package_file("nn", "cfg", "grace.yaml")
 YOLO11_YAML = Path(ultralytics.__file__).parent / "cfg" / "models" / "11" / "yolo11.yaml"
 
-#: Class names used when no dataset is given: NEU-DET, the paper's benchmark.
-NEU_DET_NAMES = ("crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches")
+#: Class names used when no dataset is given: NEU-DET's, the paper's benchmark (one definition, in the data package).
+NEU_DET_NAMES = NEU_DET_CLASSES
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from grace_core.data.importers import NEU_DET_CLASSES
 from grace_core.engine import load_engine
 from grace_core.models import FORMAT_PATHS, default_model
 from grace_core.paths import resource_path
@@ -52,14 +53,7 @@ def recall(engine, images_and_xml, iou_threshold=0.5) -> float:
 @pytest.mark.parametrize("backend", list(FORMAT_PATHS))
 def test_the_shipped_model_finds_the_demo_defects_on_every_backend(backend):
     engine = load_engine(default_model(backend))
-    assert engine.info.class_names == (
-        "crazing",
-        "inclusion",
-        "patches",
-        "pitted_surface",
-        "rolled-in_scale",
-        "scratches",
-    )
+    assert engine.info.class_names == NEU_DET_CLASSES
     assert engine.info.has_heatmap
     demo = sorted(resource_path("demo").glob("*.jpg"))
     pairs = [(image, resource_path("demo", "annotations", image.stem + ".xml")) for image in demo]
