@@ -12,6 +12,7 @@ Targets (issue 5): the fastest backend ≥ 1.5× the ultralytics torch path with
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -66,12 +67,16 @@ def our_pipeline(model_file: Path, frames: list[Path]) -> tuple[float, float]:
     return len(frames) / seconds, statistics.median(inference)
 
 
-def ultralytics_pipeline(pt_file: Path, frames: list[Path], imgsz: int) -> float:
+def ultralytics_pipeline(pt_file: Path, frames: list[Path], imgsz: int, threads: int) -> float:
+    import torch
     from ultralytics import YOLO
 
     model = YOLO(str(pt_file))
     for result in model.predict([str(p) for p in frames[:4]], imgsz=imgsz, stream=True, verbose=False):
         result.plot()
+    torch.set_num_threads(
+        threads
+    )  # ultralytics' select_device sets cpu_count - 1 threads: give both pipelines the same
     start = time.perf_counter()
     for result in model.predict([str(p) for p in frames], imgsz=imgsz, stream=True, verbose=False):
         result.plot()
@@ -84,7 +89,10 @@ def main() -> int:
     parser.add_argument("--scale", default="s", help="scale for the untrained GRACE / YOLO11 pair (s)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[640, 224])
     parser.add_argument("--frames", type=int, default=24)
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for every pipeline")
     args = parser.parse_args()
+
+    import torch
 
     from grace_core.engine.export import export_model
 
@@ -104,17 +112,21 @@ def main() -> int:
                     "onnxruntime": export_model(pt, "onnx", imgsz=imgsz, out_dir=folder / label),
                     "openvino": export_model(pt, "openvino", imgsz=imgsz, out_dir=folder / label),
                 }
-            baseline = ultralytics_pipeline(grace_pt, frames, imgsz)
+            baseline = ultralytics_pipeline(grace_pt, frames, imgsz, args.threads)
             rows.append((imgsz, "ultralytics predict (torch)", baseline, None, 1.0))
             print(f"[{imgsz}] ultralytics: {baseline:.2f} frames/s", file=sys.stderr, flush=True)
             for backend in BACKENDS:
+                torch.set_num_threads(args.threads)
                 fps, grace_ms = our_pipeline(models["GRACE"][backend], frames)
                 _, yolo_ms = our_pipeline(models["YOLO11"][backend], frames)
                 rows.append((imgsz, f"ours, {backend}", fps, grace_ms, fps / baseline))
                 overhead.append((imgsz, backend, grace_ms, yolo_ms))
                 print(f"[{imgsz}] {backend}: {fps:.2f} frames/s", file=sys.stderr, flush=True)
 
-    print(f"\nEnd-to-end throughput, {len(frames)} demo frames (decode → inference → overlay), this machine")
+    print(
+        f"\nEnd-to-end throughput, {len(frames)} demo frames (decode → inference → overlay), this machine, "
+        f"torch threads {args.threads} for every pipeline"
+    )
     print(f"{'imgsz':>6}  {'pipeline':<30}{'frames/s':>10}{'infer ms':>10}{'× ultralytics':>15}")
     for imgsz, label, fps, ms, ratio in rows:
         print(f"{imgsz:>6}  {label:<30}{fps:>10.2f}{(f'{ms:.1f}' if ms else '-'):>10}{ratio:>15.2f}")
