@@ -74,9 +74,8 @@ def ultralytics_pipeline(pt_file: Path, frames: list[Path], imgsz: int, threads:
     model = YOLO(str(pt_file))
     for result in model.predict([str(p) for p in frames[:4]], imgsz=imgsz, stream=True, verbose=False):
         result.plot()
-    torch.set_num_threads(
-        threads
-    )  # ultralytics' select_device sets cpu_count - 1 threads: give both pipelines the same
+    # ultralytics' select_device set cpu_count - 1 threads during the warm-up: give every pipeline the same count
+    torch.set_num_threads(threads)
     start = time.perf_counter()
     for result in model.predict([str(p) for p in frames], imgsz=imgsz, stream=True, verbose=False):
         result.plot()
