@@ -1,13 +1,52 @@
-"""``grace-inspect``: the desktop app's entry point."""
+"""``grace-inspect``: the desktop app's entry point.
+
+``grace-inspect [--source SPEC] [--model PATH] [--backend B]``: opens the window and starts inspecting (the
+built-in demo with the shipped model unless told otherwise or a previous session chose something else).
+"""
 
 from __future__ import annotations
 
+import argparse
+import logging
+import multiprocessing
 import sys
 
 
-def main() -> int:
-    print("grace-inspect: the live inspection window is not built yet; use the `grace` command.", file=sys.stderr)
-    return 1
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="grace-inspect", description="Live steel-surface defect inspection")
+    parser.add_argument("--source", help="demo, camera:N, a video file, an image folder or an rtsp:// / http:// URL")
+    parser.add_argument("--model", help="'shipped', a .pt checkpoint, an .onnx or an OpenVINO .xml")
+    parser.add_argument("--backend", choices=("auto", "torch", "onnxruntime", "openvino"))
+    parser.add_argument("--no-start", action="store_true", help="open the window without starting inspection")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from app.qt_env import allow_large_images, drop_opencv_qt_paths
+
+    drop_opencv_qt_paths()  # before QApplication: OpenCV's bundled Qt plugins must not be picked up
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.settings import load_live_settings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("GRACE Inspect")
+    allow_large_images()
+    settings = load_live_settings()
+    for name in ("source", "model", "backend"):
+        if getattr(args, name):
+            setattr(settings, name, getattr(args, name))
+    window = MainWindow(settings)
+    app.aboutToQuit.connect(window.shutdown)
+    window.show()
+    if settings.autostart and not args.no_start:
+        window.live.start()
+    return app.exec()
 
 
 if __name__ == "__main__":

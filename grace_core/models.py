@@ -23,3 +23,16 @@ def default_model(backend: str = "torch") -> Path:
     if not path.exists():
         raise ModelError(f"the shipped model is missing: {path} (reinstall, or pass --model)")
     return path
+
+
+SHIPPED = "shipped"
+FASTEST_BACKEND = "onnxruntime"  # measured fastest on CPU for the shipped model (MODEL_CARD.md, latency)
+
+
+def resolve_model(model: str | Path | None, backend: str = "auto") -> tuple[Path, str]:
+    """``(path, backend)`` for a user's model choice: ``"shipped"`` (or empty) means the shipped model in the
+    format of ``backend`` ("auto": the fastest on CPU); a path keeps ``backend`` as given."""
+    if model is None or str(model) in ("", SHIPPED):
+        chosen = FASTEST_BACKEND if backend == "auto" else backend
+        return default_model(chosen), chosen
+    return Path(model).expanduser(), backend

@@ -1,8 +1,11 @@
 """Drawing results onto images with OpenCV (for ``grace detect`` outputs and reports; the app renders with Qt).
 
-The heatmap scale is fixed per model, whatever the image: ``heat_range`` = (low, high) comes from the model's
-calibration (``EngineInfo.heat_range``, see ``engine/calibration.py``); values at or below ``low`` are transparent,
-and ``low`` → ``high`` runs through the colormap with growing opacity. Nothing is stretched per image.
+The heatmap scale is fixed per model, whatever the image. It is read in the gate's *logit* units,
+``log(a / (1 - a))``: a trained sigmoid gate often sits near 1 over the whole strip (the shipped model's median is
+0.99999), where the [0, 1] values differ only in the fifth decimal but the logits still spread out (≈ 4 on plain
+steel, ≈ 16 on a defect). ``heat_range`` = (low, high), in logits, comes from the model's calibration
+(``EngineInfo.heat_range``, see ``engine/calibration.py``); values at or below ``low`` are transparent, and
+``low`` → ``high`` runs through the colormap with growing opacity. Nothing is stretched per image.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import numpy as np
 from grace_core.detections import Detections
 
 COLORMAP = cv2.COLORMAP_INFERNO
-DEFAULT_HEAT_RANGE = (0.5, 1.0)  # an uncalibrated gate: its neutral value (sigmoid of 0) up to full attention
+DEFAULT_HEAT_RANGE = (0.0, 4.0)  # uncalibrated, in logits: the gate's neutral value (0.5) up to 0.982
+_EPS = 1e-7  # float32 resolves a sigmoid to about 6e-8 below 1: logits saturate near ±16
 
 
 def class_color(class_id: int) -> tuple[int, int, int]:
@@ -26,10 +30,17 @@ def class_color(class_id: int) -> tuple[int, int, int]:
     return int(b), int(g), int(r)
 
 
+def attention_logits(heatmap: np.ndarray) -> np.ndarray:
+    """The gate's values in [0, 1] → logits, saturating at about ±16 (float32's resolution near 0 and 1)."""
+    a = np.clip(heatmap.astype(np.float32, copy=False), _EPS, 1.0 - _EPS)
+    return np.log(a) - np.log1p(-a)
+
+
 def heat_strength(heatmap: np.ndarray, heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE) -> np.ndarray:
-    """Attention → display strength in [0, 1] on the model's fixed scale: 0 at or below low, 1 at high."""
+    """Attention in [0, 1] → display strength in [0, 1] on the model's fixed logit scale: 0 at or below low, 1 at
+    high."""
     low, high = heat_range
-    return np.clip((heatmap - low) / max(high - low, 1e-6), 0.0, 1.0)
+    return np.clip((attention_logits(heatmap) - low) / max(high - low, 1e-6), 0.0, 1.0)
 
 
 def heatmap_colors(heatmap: np.ndarray, heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from grace_core.detections import Detections
 from grace_core.engine.processing import decode, heatmap_to_source, letterbox
+from grace_core.render import DEFAULT_HEAT_RANGE
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class EngineInfo:
     model_path: str
     model_id: str  # file name + short content hash: what flagged frames record
     has_heatmap: bool
-    heat_range: tuple[float, float] = (0.5, 1.0)  # display scale of this model's map (see engine/calibration.py)
+    heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE  # display scale of the map, in logits (grace_core.render)
 
 
 def exported_model_info(backend: str, path: str | Path) -> EngineInfo:
@@ -37,7 +38,7 @@ def exported_model_info(backend: str, path: str | Path) -> EngineInfo:
         model_path=str(path),
         model_id=file_id(path),
         has_heatmap=metadata.has_heatmap,
-        heat_range=tuple(metadata.heat_range) if metadata.heat_range else (0.5, 1.0),
+        heat_range=tuple(metadata.heat_logit_range) if metadata.heat_logit_range else DEFAULT_HEAT_RANGE,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from torch import nn
@@ -31,14 +31,18 @@ class ExportMetadata:
     source_model: str  # id (name@hash) of the checkpoint it came from
     grace_version: str
     task: str = "detect"
-    heat_range: list[float] | None = None  # calibrated display scale of the heatmap (engine/calibration.py)
+    heat_logit_range: list[float] | None = None  # calibrated display scale of the heatmap (engine/calibration.py)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> ExportMetadata:
-        return cls(**json.loads(text))
+        """Unknown keys are ignored: files of other versions (e.g. 0.1's [0, 1] ``heat_range``) still load, and
+        a scale in other units is never mistaken for this one (it falls back to the default until re-exported)."""
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 class _WithHeatmap(nn.Module):
@@ -98,7 +102,7 @@ def export_model(
         has_heatmap=bool(blocks),
         source_model=file_id(model_path),
         grace_version=__version__,
-        heat_range=heat_range,
+        heat_logit_range=heat_range,
     )
     out_dir = Path(out_dir) if out_dir else model_path.parent
     out_dir.mkdir(parents=True, exist_ok=True)

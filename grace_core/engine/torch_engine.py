@@ -8,6 +8,7 @@ import numpy as np
 
 from grace_core.engine.base import EngineInfo, PipelineEngine, file_id
 from grace_core.errors import ModelError
+from grace_core.render import DEFAULT_HEAT_RANGE
 
 
 class TorchEngine(PipelineEngine):
@@ -67,7 +68,7 @@ def _calibrated_range(path: Path) -> tuple[float, float]:
     from grace_core.engine.export import metadata_path, read_metadata
 
     if metadata_path(path).is_file():
-        recorded = read_metadata(path).heat_range
+        recorded = read_metadata(path).heat_logit_range
         if recorded:
             return tuple(recorded)
-    return (0.5, 1.0)
+    return DEFAULT_HEAT_RANGE

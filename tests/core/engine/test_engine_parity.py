@@ -76,11 +76,11 @@ def test_per_class_thresholds_filter_before_nms(exported, steel_images):
 
 
 def test_every_backend_carries_the_calibrated_display_range(exported):
-    """Export calibrates one display range per model (median → transparent, 99.5th percentile → full strength)
-    and every runtime reports the same range, so one model looks the same whichever runtime runs it."""
+    """Export calibrates one display range per model (median → transparent, 99.5th percentile → full strength,
+    in logits) and every runtime reports the same range, so one model looks the same whichever runtime runs it."""
     ranges = {backend: load_engine(path).info.heat_range for backend, path in exported.items()}
     low, high = ranges["onnxruntime"]
-    assert 0.0 <= low < high <= 1.0
+    assert -17.0 <= low < high <= 17.0 and high - low >= 0.5
     assert ranges["torch"] == ranges["openvino"] == (low, high)  # the .pt reads the same .grace.json
 
 
@@ -95,4 +95,5 @@ def test_the_calibrated_range_is_the_median_and_top_of_the_maps():
             return P()
 
     low, high = calibrate_heat_range(Fixed(), [__file__])
-    assert low == pytest.approx(0.5, abs=0.01) and high == pytest.approx(0.797, abs=0.01)
+    logit = lambda p: float(np.log(p / (1 - p)))  # noqa: E731
+    assert low == pytest.approx(logit(0.5), abs=0.02) and high == pytest.approx(logit(0.797), abs=0.02)

@@ -1,0 +1,121 @@
+"""Readouts (frame rate, latency, drops, saving) and the banner that says when the picture is not live."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+
+from grace_core.inspection import InspectionUpdate
+from grace_core.sources.types import SourceState
+
+STATE_TEXT = {
+    SourceState.CONNECTING: "connecting",
+    SourceState.LIVE: "live",
+    SourceState.STALE: "STALE",
+    SourceState.RECONNECTING: "reconnecting",
+    SourceState.ENDED: "ended",
+    SourceState.FAILED: "failed",
+}
+
+_LEVEL_STYLE = {
+    "error": "background:#b3261e;color:white;",
+    "warning": "background:#f2b705;color:black;",
+    "info": "background:#2a5d9f;color:white;",
+}
+
+
+class Banner(QLabel):
+    """A full-width strip above the picture; hidden when there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.level: str | None = None
+        self.hide()
+
+    def show_message(self, level: str, text: str) -> None:
+        self.level = level
+        self.setText(text)
+        self.setStyleSheet(f"QLabel {{ {_LEVEL_STYLE[level]} padding:6px; font-weight:bold; }}")
+        self.show()
+
+    def clear_message(self) -> None:
+        self.level = None
+        self.setText("")
+        self.hide()
+
+
+def staleness_message(update: InspectionUpdate, last_frame_time: float | None) -> tuple[str, str] | None:
+    """(level, text) for the banner when the picture on screen is not a live one; None when it is."""
+    shown_at = time.strftime("%H:%M:%S", time.localtime(last_frame_time)) if last_frame_time is not None else "never"
+    state = update.state
+    if update.paused:
+        return "info", f"Paused — the picture is from {shown_at}."
+    if state is SourceState.STALE:
+        return (
+            "error",
+            f"STALE PICTURE — no new frame for {update.seconds_since_frame:.1f} s; the image shown was captured "
+            f"at {shown_at}. Check the camera or cable.",
+        )
+    if state is SourceState.RECONNECTING and last_frame_time is None:
+        return "error", "Cannot open the source — retrying. Check that the camera is connected or the address is right."
+    if state is SourceState.RECONNECTING:
+        return "error", f"Connection lost — reconnecting. The image shown was captured at {shown_at}."
+    if state is SourceState.CONNECTING:
+        return "info", "Connecting to the source…"
+    if state is SourceState.ENDED:
+        return "warning", "The source has ended (end of the video or folder). Press Start to inspect it again."
+    return None
+
+
+class StatusPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.state = QLabel("—")
+        self.fps = QLabel("—")
+        self.latency = QLabel("—")
+        self.dropped = QLabel("—")
+        self.flagged = QLabel("0")
+        self.storage = QLabel("—")
+        self.storage.setWordWrap(True)
+        for label, widget in (
+            ("Source", self.state),
+            ("Frame rate", self.fps),
+            ("Latency p50 / p95", self.latency),
+            ("Dropped frames", self.dropped),
+            ("Flagged frames", self.flagged),
+            ("Review store", self.storage),
+        ):
+            layout.addRow(label, widget)
+
+    def show_update(self, update: InspectionUpdate, display_dropped: int) -> None:
+        stats = update.stats
+        self.state.setText(STATE_TEXT[update.state] + (" (paused)" if update.paused else ""))
+        self.fps.setText(f"{stats.fps:.1f} fps")
+        if stats.latency_p50_ms is not None:
+            self.latency.setText(f"{stats.latency_p50_ms:.1f} / {stats.latency_p95_ms:.1f} ms")
+        self.dropped.setText(f"{stats.dropped} at the source, {display_dropped} not drawn")
+        saving = stats.saving
+        if saving is None:
+            self.flagged.setText(f"{stats.flagged} (saving off)")
+            return
+        text = f"{stats.flagged} flagged, {saving.written} saved"
+        if saving.dropped:
+            text += f", {saving.dropped} not saved (disk too slow)"
+        if saving.errors:
+            text += f", {saving.errors} failed"
+        self.flagged.setText(text)
+        if saving.evicted:
+            self.storage.setText(f"quota reached: {saving.evicted} oldest unreviewed frames removed")
+
+    def show_storage(self, used_bytes: int, quota_bytes: int) -> None:
+        self.storage.setText(
+            f"{used_bytes / 2**20:.1f} MB of {quota_bytes / 2**30:.1f} GB quota; when full, the oldest unreviewed "
+            "frames go first"
+        )

@@ -1,0 +1,75 @@
+"""The main window: tabs (live inspection first), status bar, drag-and-drop of sources, settings kept on close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+
+from app.live.live_tab import LiveTab
+from app.settings import LiveSettings, load_window, save_live_settings, save_window
+from grace_core import __version__
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: LiveSettings, store_root: Path | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(f"GRACE Inspect {__version__} — steel surface inspection")
+        self.setAcceptDrops(True)
+        self.settings = settings
+        self.tabs = QTabWidget()
+        self.live = LiveTab(settings, store_root)
+        self.tabs.addTab(self.live, "Live")
+        self.setCentralWidget(self.tabs)
+        self.flagged = QLabel("Flagged: 0")
+        self.statusBar().addPermanentWidget(self.flagged)
+        self.live.flagged_count.connect(lambda n: self.flagged.setText(f"Flagged: {n}"))
+        self._save_timer = QTimer(self, singleShot=True, interval=1000, timeout=self.save_settings)
+        self.live.settings_changed.connect(self._save_timer.start)  # debounced: sliders emit many changes
+        geometry, state = load_window()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 900)
+        if state is not None:
+            self.restoreState(state)
+        self._shut_down = False
+
+    def save_settings(self) -> None:
+        save_live_settings(self.settings)
+        save_window(self.saveGeometry(), self.saveState())
+
+    def shutdown(self) -> None:
+        """Stop workers, release the camera, save settings. Idempotent."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self._save_timer.stop()
+        self.live.shutdown()
+        self.save_settings()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- drag and drop: a video file or an image folder becomes the source ----------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_path(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.tabs.setCurrentWidget(self.live)
+            self.live.open_source(str(path))
+
+
+def dropped_path(mime) -> Path | None:
+    """The one local file or folder in a drop, else None."""
+    urls = [url for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
+    if len(urls) != 1:
+        return None
+    path = Path(urls[0].toLocalFile())
+    return path if path.exists() else None

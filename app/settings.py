@@ -1,0 +1,105 @@
+"""Settings that persist across restarts, in an INI file in the per-user config folder (readable, diffable).
+
+Values are validated on load: a damaged or hand-edited file falls back to the defaults for what it got wrong,
+never stops the app from starting.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from grace_core.flagging import Thresholds
+from grace_core.paths import user_config_dir
+
+log = logging.getLogger(__name__)
+
+SHIPPED_MODEL = "shipped"
+
+
+@dataclass
+class LiveSettings:
+    source: str = "demo"
+    model: str = SHIPPED_MODEL
+    backend: str = "auto"
+    device: str = "cpu"
+    thresholds: dict[str, Any] = field(default_factory=lambda: Thresholds().to_dict())
+    heatmap: bool = True
+    opacity: float = 0.6
+    quota_gb: float = 2.0
+    autostart: bool = True
+
+    def thresholds_value(self) -> Thresholds:
+        try:
+            return Thresholds.from_dict(self.thresholds)
+        except (ValueError, TypeError) as exc:
+            log.warning("saved thresholds ignored (%s); using the defaults", exc)
+            return Thresholds()
+
+
+def settings_file() -> str:
+    return str(user_config_dir() / "grace-inspect.ini")
+
+
+def open_qsettings() -> QSettings:
+    return QSettings(settings_file(), QSettings.Format.IniFormat)
+
+
+def load_live_settings(store: QSettings | None = None) -> LiveSettings:
+    store = store or open_qsettings()
+    defaults = LiveSettings()
+    values: dict[str, Any] = {}
+    for spec in fields(LiveSettings):
+        default = getattr(defaults, spec.name)
+        raw = store.value(f"live/{spec.name}")
+        if raw is None:
+            continue
+        try:
+            values[spec.name] = _convert(raw, default)
+        except (ValueError, TypeError):
+            log.warning("setting live/%s=%r ignored: not a valid %s", spec.name, raw, type(default).__name__)
+    settings = LiveSettings(**values)
+    settings.opacity = min(max(settings.opacity, 0.0), 1.0)
+    if settings.quota_gb <= 0:
+        settings.quota_gb = defaults.quota_gb
+    return settings
+
+
+def save_live_settings(settings: LiveSettings, store: QSettings | None = None) -> None:
+    store = store or open_qsettings()
+    for name, value in asdict(settings).items():
+        store.setValue(f"live/{name}", json.dumps(value) if isinstance(value, dict) else value)
+    store.sync()
+
+
+def _convert(raw: Any, default: Any) -> Any:
+    if isinstance(default, bool):  # INI files hold text: "true"/"false"
+        return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("true", "1", "yes")
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, dict):
+        value = json.loads(raw) if isinstance(raw, str) else raw
+        if not isinstance(value, dict):
+            raise ValueError("not a mapping")
+        return value
+    return str(raw)
+
+
+def save_window(geometry: QByteArray, state: QByteArray, store: QSettings | None = None) -> None:
+    store = store or open_qsettings()
+    store.setValue("window/geometry", geometry)
+    store.setValue("window/state", state)
+    store.sync()
+
+
+def load_window(store: QSettings | None = None) -> tuple[QByteArray | None, QByteArray | None]:
+    store = store or open_qsettings()
+    geometry, state = store.value("window/geometry"), store.value("window/state")
+    return (
+        geometry if isinstance(geometry, QByteArray) else None,
+        state if isinstance(state, QByteArray) else None,
+    )

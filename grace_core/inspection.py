@@ -1,0 +1,243 @@
+"""Live inspection: source → engine → flag decision → review store, as one plain generator.
+
+:class:`InspectionSession` is what the app's worker thread (and anything headless) runs. ``run()`` loads the model
+*in the calling thread* (a model belongs to the thread that uses it), opens the source, and yields:
+
+* one :class:`SessionStarted` once both are open (what was loaded, what is being read);
+* then :class:`InspectionUpdate` items — one per inspected frame, plus a status-only one (``result is None``)
+  every ``status_interval`` seconds while no frame arrives, so a consumer always knows the source's state
+  (stale, reconnecting, ended) and never mistakes silence for a healthy picture.
+
+Thresholds, pause and stop may be changed from any thread while it runs. Flagged frames go to a
+:class:`~grace_core.store.writer.FlaggedFrameWriter` on its own thread, so a slow disk never stalls inspection.
+
+The engine keeps every detection down to ``RESULT_FLOOR`` (or the lowest uncertain threshold, if lower) in each
+result, so a viewer can re-apply changed thresholds to the frame on screen without running the model again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grace_core.engine.base import EngineInfo, Prediction
+from grace_core.flagging import FlagDecision, Thresholds, decide
+from grace_core.sources.types import SourceInfo, SourceState
+from grace_core.store.review_store import ReviewStore
+from grace_core.store.writer import FlaggedFrameWriter, WriterStats
+from grace_core.types import Frame
+
+RESULT_FLOOR = 0.05
+LATENCY_WINDOW = 200  # frames the latency percentiles are taken over
+FPS_WINDOW_S = 3.0
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    """Rolling figures. ``latency_*``: preprocess + inference + postprocess per frame, over the last frames.
+    ``dropped``: frames the source captured that were never inspected (inspection slower than the camera).
+    ``flagged``: frames flagged since the start; ``saving``: the store writer's counters (None without a store)."""
+
+    frames: int
+    fps: float
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    dropped: int
+    flagged: int
+    saving: WriterStats | None
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """One inspected frame and everything that was decided about it."""
+
+    frame: Frame
+    prediction: Prediction
+    decision: FlagDecision
+    thresholds: Thresholds
+    submitted: bool  # handed to the review-store writer
+
+
+@dataclass(frozen=True)
+class InspectionUpdate:
+    state: SourceState
+    seconds_since_frame: float
+    stats: LiveStats
+    result: FrameResult | None
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    engine: EngineInfo
+    source: SourceInfo
+
+
+class RollingStats:
+    """Frame rate over the last few seconds and latency percentiles over the last frames; bounded memory."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self._times: deque[float] = deque()
+
+    def add(self, latency_ms: float, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self.frames += 1
+        self._latencies.append(latency_ms)
+        self._times.append(now)
+        while self._times and now - self._times[0] > FPS_WINDOW_S:
+            self._times.popleft()
+
+    def fps(self, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        recent = [t for t in self._times if now - t <= FPS_WINDOW_S]
+        if len(recent) < 2:
+            return 0.0
+        return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6)
+
+    def percentile(self, q: float) -> float | None:
+        return float(np.percentile(self._latencies, q)) if self._latencies else None
+
+
+class InspectionSession:
+    """See the module docstring. ``engine_loader(model, backend, device)`` and ``source_opener(spec)`` default to
+    :func:`~grace_core.engine.load_engine` and :func:`~grace_core.sources.open_source`; tests may pass others.
+    ``store_factory`` opens the review store (on the writer's thread); None disables saving."""
+
+    def __init__(
+        self,
+        source: Any,
+        model: str | Path,
+        *,
+        backend: str = "auto",
+        device: str = "cpu",
+        thresholds: Thresholds | None = None,
+        store_factory: Callable[[], ReviewStore] | None = None,
+        source_options: Mapping[str, Any] | None = None,
+        trust: bool = False,
+        status_interval: float = 0.25,
+        max_pending_saves: int = 32,
+        engine_loader: Callable[..., Any] | None = None,
+        source_opener: Callable[..., Any] | None = None,
+    ) -> None:
+        self.source_spec = source
+        self.model = model
+        self.backend, self.device, self.trust = backend, device, trust
+        self.thresholds = thresholds or Thresholds()
+        self.store_factory = store_factory
+        self.source_options = dict(source_options or {})
+        self.status_interval = status_interval
+        self.max_pending_saves = max_pending_saves
+        self._engine_loader = engine_loader
+        self._source_opener = source_opener
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+
+    # -- control, from any thread -------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the loop ----------------------------------------------------------------------------------------------
+
+    def run(self) -> Iterator[SessionStarted | InspectionUpdate]:
+        """Inspect until the source ends, ``stop()`` is called, or an error is raised (ModelError, SourceError)."""
+        engine = self._load_engine()
+        source = None
+        writer = None
+        try:
+            source = self._open_source()
+            if self.store_factory is not None:
+                writer = FlaggedFrameWriter(self.store_factory, max_pending=self.max_pending_saves)
+            yield SessionStarted(engine=engine.info, source=source.info)
+            yield from self._loop(engine, source, writer)
+        finally:
+            if source is not None:
+                source.close()
+            if writer is not None:
+                writer.close(timeout=10.0)
+            engine.close()
+
+    def _loop(self, engine, source, writer: FlaggedFrameWriter | None) -> Iterator[InspectionUpdate]:
+        stats = RollingStats()
+        flagged = 0
+        names = engine.info.class_names
+        last_status = 0.0
+
+        def update(result: FrameResult | None) -> InspectionUpdate:
+            live = LiveStats(
+                frames=stats.frames,
+                fps=stats.fps(),
+                latency_p50_ms=stats.percentile(50),
+                latency_p95_ms=stats.percentile(95),
+                dropped=int(source.stats().get("dropped", 0)),
+                flagged=flagged,
+                saving=writer.stats() if writer is not None else None,
+            )
+            return InspectionUpdate(source.state, source.seconds_since_last_frame, live, result, self.paused)
+
+        while not self._stop.is_set():
+            if self._paused.is_set():
+                self._stop.wait(self.status_interval)
+                yield update(None)
+                continue
+            frame = source.read(timeout=self.status_interval)
+            if frame is None:
+                if source.finished:
+                    if writer is not None:
+                        writer.flush(timeout=10.0)  # the last update's counts are final
+                    yield update(None)
+                    return
+                now = time.monotonic()
+                if now - last_status >= self.status_interval:
+                    last_status = now
+                    yield update(None)
+                continue
+            thresholds = self.thresholds  # one consistent set per frame, whatever another thread assigns
+            engine.conf = min(RESULT_FLOOR, thresholds.default_uncertain, *thresholds.uncertain.values())
+            engine.iou = thresholds.iou
+            prediction = engine.predict(frame.image)
+            stats.add(sum(prediction.timings_ms.values()))
+            decision = decide(prediction.detections, names, thresholds)
+            submitted = False
+            if decision.flagged:
+                flagged += 1
+                if writer is not None:
+                    submitted = writer.submit(frame, decision, prediction, engine.info, thresholds)
+            yield update(FrameResult(frame, prediction, decision, thresholds, submitted))
+
+    def _load_engine(self):
+        if self._engine_loader is not None:
+            return self._engine_loader(self.model, self.backend, self.device)
+        from grace_core.engine import load_engine
+
+        return load_engine(self.model, backend=self.backend, device=self.device, trust=self.trust)
+
+    def _open_source(self):
+        if self._source_opener is not None:
+            return self._source_opener(self.source_spec, **self.source_options)
+        from grace_core.sources import open_source
+
+        return open_source(self.source_spec, **self.source_options)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up .venv (first time: a few minutes) and launch GRACE Inspect on the built-in demo with the shipped model.
+# Extra arguments go to the app, e.g. --source camera:0 or --source /path/to/video.mp4.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup-venv.sh
+exec .venv/bin/grace-inspect "$@"
