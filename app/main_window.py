@@ -9,7 +9,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
 from app.live.live_tab import LiveTab
-from app.settings import LiveSettings, load_window, save_live_settings, save_window
+from app.settings import LiveSettings, load_layout, load_window, save_layout, save_live_settings, save_window
 from grace_core import __version__
 
 
@@ -33,11 +33,20 @@ class MainWindow(QMainWindow):
             self.resize(1400, 900)
         if state is not None:
             self.restoreState(state)
+        for name, splitter in self._splitters().items():
+            saved = load_layout(name)
+            if saved is not None:
+                splitter.restoreState(saved)
         self._shut_down = False
+
+    def _splitters(self) -> dict:
+        return {"live_main": self.live.main_splitter, "live_picture": self.live.picture_splitter}
 
     def save_settings(self) -> None:
         save_live_settings(self.settings)
         save_window(self.saveGeometry(), self.saveState())
+        for name, splitter in self._splitters().items():
+            save_layout(name, splitter.saveState())
 
     def shutdown(self) -> None:
         """Stop workers, release the camera, save settings. Idempotent."""

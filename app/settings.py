@@ -103,3 +103,15 @@ def load_window(store: QSettings | None = None) -> tuple[QByteArray | None, QByt
         geometry if isinstance(geometry, QByteArray) else None,
         state if isinstance(state, QByteArray) else None,
     )
+
+
+def save_layout(name: str, state: QByteArray, store: QSettings | None = None) -> None:
+    """A splitter's sizes (the panes the operator dragged)."""
+    store = store or open_qsettings()
+    store.setValue(f"layout/{name}", state)
+    store.sync()
+
+
+def load_layout(name: str, store: QSettings | None = None) -> QByteArray | None:
+    value = (store or open_qsettings()).value(f"layout/{name}")
+    return value if isinstance(value, QByteArray) else None

@@ -219,6 +219,8 @@ def test_settings_persist_across_restarts(qtbot, make_window, tmp_path):
     live.opacity.setValue(35)
     live.heat_toggle.setChecked(False)
     live.open_source(str(folder), start=False)
+    live.main_splitter.setSizes([500, 437])
+    sizes = live.main_splitter.sizes()
     window.close()
     restored = load_live_settings()
     assert restored.source == str(folder)
@@ -228,6 +230,7 @@ def test_settings_persist_across_restarts(qtbot, make_window, tmp_path):
     again = make_window(**vars(restored))
     assert again.live.source_picker.spec() == str(folder)
     assert again.live.opacity.value() == 35 and not again.live.heat_toggle.isChecked()
+    assert again.live.main_splitter.sizes()[1] == sizes[1]  # the side panel keeps the width the operator dragged
 
 
 def test_dropping_a_folder_on_the_window_inspects_it(qtbot, make_window, tmp_path):
