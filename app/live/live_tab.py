@@ -223,7 +223,7 @@ class LiveTab(QWidget):
         quota_bytes = int(self.settings.quota_gb * 1024**3)
         root = self.store_root
         session = InspectionSession(
-            self._source_spec(self.settings.source),
+            self.settings.source,  # camera:N stays text: open_source makes it an int index, never a path
             model,
             backend=backend,
             device=self.settings.device,
@@ -339,9 +339,6 @@ class LiveTab(QWidget):
         self.decision = decide(self.last_result.prediction.detections, names, self.thresholds_panel.thresholds())
         self.view.set_boxes(boxes_for(self.decision, names))
         self.table.show_decision(self.decision, names)
-
-    def _source_spec(self, spec: str) -> str | int:
-        return spec  # camera:N stays text: open_source makes it an int index (never a file path)
 
     def _on_source_chosen(self, spec: str, start: bool = True) -> None:
         self.settings.source = spec
