@@ -2,6 +2,7 @@
 
 ``grace-inspect [--source SPEC] [--model PATH] [--backend B]``: opens the window and starts inspecting (the
 built-in demo with the shipped model unless told otherwise or a previous session chose something else).
+``grace-inspect --grace-worker COMMAND …`` runs ``grace COMMAND …`` instead (how a frozen app starts its workers).
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    from grace_core.training.worker import dispatch_worker
+
+    worker_exit = dispatch_worker(argv)  # the frozen app re-invoked as a training/val/export worker: no Qt at all
+    if worker_exit is not None:
+        return worker_exit
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from app.qt_env import allow_large_images, drop_opencv_qt_paths

@@ -6,15 +6,31 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from app.live.live_tab import LiveTab
-from app.settings import LiveSettings, load_layout, load_window, save_layout, save_live_settings, save_window
+from app.settings import (
+    LiveSettings,
+    TrainingSettings,
+    load_layout,
+    load_training_settings,
+    load_window,
+    save_layout,
+    save_live_settings,
+    save_window,
+)
+from app.training.training_tab import TrainingTab
 from grace_core import __version__
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: LiveSettings, store_root: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: LiveSettings,
+        store_root: Path | None = None,
+        training: TrainingSettings | None = None,
+        runs_root: Path | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle(f"GRACE Inspect {__version__} — steel surface inspection")
         self.setAcceptDrops(True)
@@ -22,6 +38,11 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.live = LiveTab(settings, store_root)
         self.tabs.addTab(self.live, "Live")
+        self.training = TrainingTab(training or load_training_settings(), runs_root, store_root)
+        self.tabs.addTab(self.training, "Training")
+        self.training.set_live_model(settings.model)
+        self.training.model_promoted.connect(self.live.use_model)
+        self.live.settings_changed.connect(lambda: self.training.set_live_model(self.settings.model))
         self.setCentralWidget(self.tabs)
         self.flagged = QLabel("Flagged: 0")
         self.statusBar().addPermanentWidget(self.flagged)
@@ -40,7 +61,12 @@ class MainWindow(QMainWindow):
         self._shut_down = False
 
     def _splitters(self) -> dict:
-        return {"live_main": self.live.main_splitter, "live_picture": self.live.picture_splitter}
+        return {
+            "live_main": self.live.main_splitter,
+            "live_picture": self.live.picture_splitter,
+            "training_main": self.training.main_splitter,
+            "training_right": self.training.right_splitter,
+        }
 
     def save_settings(self) -> None:
         save_live_settings(self.settings)
@@ -55,9 +81,25 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         self._save_timer.stop()
         self.live.shutdown()
+        self.training.shutdown()
         self.save_settings()
 
+    def confirm_stop_training(self) -> bool:
+        """Ask before closing on a running training: closing stops it (it can be resumed from last.pt)."""
+        answer = QMessageBox.question(
+            self,
+            "Training in progress",
+            "A training run is in progress. Closing stops it after the current batch and saves last.pt "
+            "(you can resume it later).\n\nStop training and close?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._shut_down and self.training.running and not self.confirm_stop_training():
+            event.ignore()
+            return
         self.shutdown()
         super().closeEvent(event)
 

@@ -49,36 +49,79 @@ def open_qsettings() -> QSettings:
     return QSettings(settings_file(), QSettings.Format.IniFormat)
 
 
-def load_live_settings(store: QSettings | None = None) -> LiveSettings:
-    store = store or open_qsettings()
-    defaults = LiveSettings()
+def _load_section(cls: type, section: str, store: QSettings) -> dict[str, Any]:
+    """The saved values of dataclass ``cls``'s fields under ``section/``; a bad value is logged and skipped."""
+    defaults = cls()
     values: dict[str, Any] = {}
-    for spec in fields(LiveSettings):
+    for spec in fields(cls):
         default = getattr(defaults, spec.name)
-        raw = store.value(f"live/{spec.name}")
+        raw = store.value(f"{section}/{spec.name}")
         if raw is None:
             continue
         try:
             values[spec.name] = _convert(raw, default)
         except (ValueError, TypeError):
-            log.warning("setting live/%s=%r ignored: not a valid %s", spec.name, raw, type(default).__name__)
-    settings = LiveSettings(**values)
+            log.warning("setting %s/%s=%r ignored: not a valid %s", section, spec.name, raw, type(default).__name__)
+    return values
+
+
+def _save_section(settings: Any, section: str, store: QSettings) -> None:
+    for name, value in asdict(settings).items():
+        store.setValue(f"{section}/{name}", json.dumps(value) if isinstance(value, dict) else value)
+    store.sync()
+
+
+def load_live_settings(store: QSettings | None = None) -> LiveSettings:
+    settings = LiveSettings(**_load_section(LiveSettings, "live", store or open_qsettings()))
     settings.opacity = min(max(settings.opacity, 0.0), 1.0)
     if settings.quota_gb <= 0:
-        settings.quota_gb = defaults.quota_gb
+        settings.quota_gb = LiveSettings().quota_gb
     return settings
 
 
 def save_live_settings(settings: LiveSettings, store: QSettings | None = None) -> None:
-    store = store or open_qsettings()
-    for name, value in asdict(settings).items():
-        store.setValue(f"live/{name}", json.dumps(value) if isinstance(value, dict) else value)
-    store.sync()
+    _save_section(settings, "live", store or open_qsettings())
+
+
+@dataclass
+class TrainingSettings:
+    """The training tab's form, as the engineer last left it (each run also saves its own job in its folder)."""
+
+    data: str = ""
+    scale: str = "n"  # n or s
+    lite_fen: bool = True  # off: the YOLO11 baseline of the same scale
+    dscbsm: bool = True  # off: ultralytics' uniform shuffle
+    weights: str = ""
+    epochs: int = 50  # NEU-DET on 2 CPU cores at 224: ≈ 90 s per epoch for scale n (docs/results.md)
+    imgsz: int = 224  # NEU-DET images are 200×200: the smallest stride-32 size that keeps every pixel
+    batch: int = 16
+    device: str = "cpu"
+    seed: int = 0
+    workers: int = 2  # data-loading processes
+    dscbsm_warmup: int = 3  # uniform epochs before DS-CBSM++ steers
+    import_format: str = "neu-det"
+
+
+def load_training_settings(store: QSettings | None = None) -> TrainingSettings:
+    settings = TrainingSettings(**_load_section(TrainingSettings, "training", store or open_qsettings()))
+    defaults = TrainingSettings()
+    if settings.scale not in ("n", "s"):
+        settings.scale = defaults.scale
+    for name in ("epochs", "imgsz", "batch"):
+        if getattr(settings, name) <= 0:
+            setattr(settings, name, getattr(defaults, name))
+    return settings
+
+
+def save_training_settings(settings: TrainingSettings, store: QSettings | None = None) -> None:
+    _save_section(settings, "training", store or open_qsettings())
 
 
 def _convert(raw: Any, default: Any) -> Any:
     if isinstance(default, bool):  # INI files hold text: "true"/"false"
         return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("true", "1", "yes")
+    if isinstance(default, int):
+        return int(str(raw))
     if isinstance(default, float):
         return float(raw)
     if isinstance(default, dict):

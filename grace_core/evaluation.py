@@ -80,6 +80,21 @@ def check_split(data: str | Path, split: str) -> Path:
     return path
 
 
+def check_same_classes(model: nn.Module, data_yaml: Path) -> None:
+    """The model must know the dataset's classes in the same order: ultralytics would otherwise score class i of the
+    dataset under the model's name i, and the per-class table would be silently mislabelled."""
+    from grace_core.data.yolo import names_from_yaml
+
+    raw = getattr(model, "names", None) or {}
+    model_names = [str(raw[i]) for i in sorted(raw)] if isinstance(raw, dict) else [str(n) for n in raw]
+    data_names = names_from_yaml(data_yaml)
+    if model_names != data_names:
+        raise DatasetError(
+            f"the model's classes ({', '.join(model_names)}) are not the classes of {data_yaml} "
+            f"({', '.join(data_names)}): validate it on a dataset with the same classes in the same order"
+        )
+
+
 def validate(
     model: str | Path | nn.Module,
     data: str | Path,
@@ -100,6 +115,7 @@ def validate(
         from grace_core.nn.transfer import load_detection_model
 
         model = load_detection_model(model, trust=trust)
+    check_same_classes(model, data_yaml)
     from ultralytics.models.yolo.detect import DetectionValidator
 
     class _KeepingValidator(DetectionValidator):

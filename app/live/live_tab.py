@@ -28,11 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.banner import Banner
 from app.live.detections_table import DetectionsTable
 from app.live.frame_view import FrameView, boxes_for
 from app.live.heat_legend import HeatLegend
 from app.live.pickers import ModelPicker, SourcePicker
-from app.live.status_panel import Banner, StatusPanel, staleness_message
+from app.live.status_panel import StatusPanel, staleness_message
 from app.live.thresholds_panel import ThresholdsPanel
 from app.live.trend import DefectTrend
 from app.settings import LiveSettings
@@ -259,6 +260,12 @@ class LiveTab(QWidget):
             session.thresholds = thresholds  # next frame is flagged with these
         self._redecide()
         self.settings_changed.emit()
+
+    def use_model(self, spec: str, backend: str = "auto") -> None:
+        """Switch to another model (e.g. one promoted from the training tab); a running inspection restarts on it."""
+        self.model_picker.set_spec(spec)
+        self.backend.setCurrentText(backend)
+        self._on_model_chosen()
 
     def shutdown(self) -> None:
         """Stop everything this tab started (the window is closing)."""

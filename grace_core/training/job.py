@@ -75,6 +75,24 @@ class TrainJob:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def cli_args(self) -> list[str]:
+        """The ``grace train`` arguments for this job (how the app launches it in a worker process)."""
+        if self.resume:
+            return ["--resume", str(self.resume)]
+        if self.extra:
+            raise GraceError("extra ultralytics overrides cannot be passed on the command line")
+        args = ["--data", str(self.data), "--model", str(self.model), "--project", str(self.project)]
+        for name in ("epochs", "imgsz", "batch", "device", "seed", "workers", "patience", "sampler"):
+            args += [f"--{name}", str(getattr(self, name))]
+        args += ["--dscbsm-warmup", str(self.dscbsm_warmup), "--dscbsm-signal", self.dscbsm_signal]
+        optional = {"--hours": self.hours, "--weights": self.weights, "--name": self.name}
+        for flag, value in optional.items():
+            if value is not None and value != "":
+                args += [flag, str(value)]
+        if self.dscbsm_loss_weighting:
+            args.append("--dscbsm-loss-weighting")
+        return args
+
     @classmethod
     def from_dict(cls, values: dict) -> TrainJob:
         known = {f.name for f in dataclasses.fields(cls)}

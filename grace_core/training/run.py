@@ -8,6 +8,7 @@ tests. ``cancel`` is a ``threading.Event``: once set, training stops after the c
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Protocol
 
 from grace_core.training.job import JOB_FILE, TrainJob
+
+EVENTS_FILE = "events.jsonl"  # in the run folder: the run's events (no batch events), for reopening its curves
 
 
 class EventSink(Protocol):
@@ -31,6 +34,33 @@ class NullSink:
 
     def batch(self, **fields) -> bool:
         return False
+
+
+class RunLogSink:
+    """Every event but ``batch`` to ``primary`` and, as JSON lines, to the run folder's :data:`EVENTS_FILE`.
+
+    The log is appended to, so a resumed run continues its curves in the same file.
+    """
+
+    def __init__(self, primary: EventSink, folder: Path) -> None:
+        from grace_core.training.protocol import EventWriter
+
+        self.primary = primary
+        self._file = open(Path(folder) / EVENTS_FILE, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._log = EventWriter(self._file)
+
+    def emit(self, type: str, **fields) -> None:
+        self.primary.emit(type, **fields)
+        self._log.emit(type, **fields)
+
+    def batch(self, **fields) -> bool:
+        return self.primary.batch(**fields)
+
+    def log_only(self, type: str, **fields) -> None:
+        self._log.emit(type, **fields)
+
+    def close(self) -> None:
+        self._file.close()
 
 
 @dataclass
@@ -190,12 +220,20 @@ def run_training(job: TrainJob, events: EventSink | None = None, cancel: threadi
             warmup_epochs=job.dscbsm_warmup, loss_weighting=job.dscbsm_loss_weighting, signal=job.dscbsm_signal
         ),
     )
-    bridge = EventBridge(trainer, events, cancel)
     Path(trainer.save_dir).mkdir(parents=True, exist_ok=True)
     job.save(Path(trainer.save_dir))
-    trainer.train()
+    log = RunLogSink(events, Path(trainer.save_dir))
+    log.log_only("hello", job=job.to_dict())
+    bridge = EventBridge(trainer, log, cancel)
+    try:
+        trainer.train()
+    except BaseException as error:  # the caller reports it on its stream; the run's own log must say so too
+        log.log_only("error", message=f"{type(error).__name__}: {error}", traceback=None, kind="internal")
+        log.log_only("done", status="failed", best=None, last=None, save_dir=str(trainer.save_dir), metrics={})
+        log.close()
+        raise
     best, last = Path(trainer.best), Path(trainer.last)
-    return RunResult(
+    result = RunResult(
         status="cancelled" if trainer.cancelled else "completed",
         save_dir=str(trainer.save_dir),
         best=str(best) if best.exists() else None,
@@ -203,3 +241,6 @@ def run_training(job: TrainJob, events: EventSink | None = None, cancel: threadi
         metrics=bridge.final_metrics or _metrics(trainer.metrics),
         seconds=round(time.monotonic() - started, 3),
     )
+    log.log_only("done", **dataclasses.asdict(result))
+    log.close()
+    return result

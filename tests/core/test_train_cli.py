@@ -121,6 +121,10 @@ def test_stop_on_stdin_cancels_cleanly_and_the_run_resumes(synthetic_yolo, tmp_p
     assert resumed.returncode == 0, stderr.decode(errors="replace")[-3000:]
     epochs = [e.data["epoch"] for e in decode(stdout) if e.type == "epoch"]
     assert epochs == [2, 3, 4]  # the cancelled first epoch counts as done; training continues after it
+    from grace_core.training.runs import load_run
+
+    run = load_run(tmp_path / "cancel")  # one log for both processes: the curves of the whole run
+    assert run.status == "completed" and run.history().epochs == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(
@@ -178,3 +182,18 @@ def test_sigterm_cancels_cleanly(synthetic_yolo, tmp_path):
     assert items[-1].data["status"] == "cancelled"
     assert any(e.type == "warning" and "SIGTERM" in e.data["message"] for e in items)
     assert (tmp_path / "term" / "weights" / "last.pt").is_file()
+
+
+def test_the_run_folder_keeps_its_events_for_reopening(completed_run):
+    from grace_core.training.runs import load_run
+
+    code, items, _, folder = completed_run
+    assert code == 0
+    run = load_run(folder)
+    history = run.history()
+    streamed = [i.data["epoch"] for i in items if not isinstance(i, LogLine) and i.type == "epoch"]
+    assert history.epochs == streamed == [1, 2, 3]
+    assert run.status == "completed" and history.status == "completed"
+    assert history.best_checkpoint and history.best_checkpoint == str(run.best)
+    assert set(history.final_metrics) >= {"mAP50", "mAP50-95"}
+    assert history.class_weights  # DS-CBSM++ acted after its 1 warm-up epoch

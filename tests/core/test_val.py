@@ -139,3 +139,15 @@ def test_grace_val_bad_input(tmp_path, capsys, argv, message):
 def test_grace_val_missing_dataset(tmp_path, capsys):
     assert main(["val", "--model", "x.pt", "--data", str(tmp_path / "nope")]) == 2
     assert "dataset not found" in capsys.readouterr().err
+
+
+def test_a_model_of_other_classes_is_refused(synthetic_yolo):
+    """Scoring it would put the model's class names on the dataset's class ids: a mislabelled table."""
+    import pytest
+
+    from grace_core.errors import DatasetError
+    from grace_core.evaluation import validate
+    from grace_core.models import default_model
+
+    with pytest.raises(DatasetError, match="are not the classes of"):
+        validate(default_model("torch"), synthetic_yolo, imgsz=64)

@@ -44,9 +44,11 @@ def make_window(qtbot, tmp_path: Path) -> Iterator[Callable[..., object]]:
 
     windows = []
 
-    def make(store_root: Path | None = None, **values: object):
+    def make(store_root: Path | None = None, training=None, **values: object):
         settings = LiveSettings(**values)
-        window = MainWindow(settings, store_root=store_root or tmp_path / "review")
+        window = MainWindow(
+            settings, store_root=store_root or tmp_path / "review", training=training, runs_root=tmp_path / "runs"
+        )
         qtbot.addWidget(window)
         window.show()
         windows.append(window)

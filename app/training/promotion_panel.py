@@ -1,0 +1,226 @@
+"""A finished run against the live model on the run's own validation split, class by class; promote or export it.
+
+Both models are validated by ``grace val`` in a worker process (the same numbers the CLI and docs/results.md use).
+Promotion needs that evidence first: the button unlocks once the run's own validation is in.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.training.process import ProcessEnd, WorkerProcess
+from grace_core.errors import GraceError
+from grace_core.training.compare import ComparisonRow, checkpoint_of, compare
+from grace_core.training.runs import RunInfo
+
+COLUMNS = ("class", "boxes", "run AP50", "live AP50", "run AP50-95", "live AP50-95", "Δ AP50-95")
+COMPARE_FOLDER = "compare"  # in the run folder: candidate.json, live.json
+
+
+def promoted_file(run: RunInfo) -> Path | None:
+    """What "make live" installs: the run's ONNX export when there is one (fastest on CPU), else its best.pt."""
+    if run.best is None:
+        return None
+    onnx = run.best.with_suffix(".onnx")
+    return onnx if onnx.is_file() else run.best
+
+
+def _cell(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f}"
+
+
+class PromotionPanel(QWidget):
+    promote_requested = Signal(object, str)  # RunInfo, the model file to make live
+    log_line = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.candidate_label = QLabel("No finished run selected.", wordWrap=True)
+        self.live_label = QLabel(wordWrap=True)
+        self.compare_button = QPushButton("Compare with the live model", clicked=self.compare)
+        self.promote_button = QPushButton("Make it the live model", clicked=self._promote)
+        self.export_format = QComboBox()
+        self.export_format.addItems(["onnx", "openvino"])
+        self.export_button = QPushButton("Export", clicked=self.export)
+        self.status = QLabel(wordWrap=True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.compare_button)
+        buttons.addWidget(self.promote_button)
+        buttons.addStretch(1)
+        buttons.addWidget(QLabel("Export to"))
+        buttons.addWidget(self.export_format)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.candidate_label)
+        layout.addWidget(self.live_label)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 1)
+        self.process = WorkerProcess(self)
+        self.process.log_line.connect(self.log_line)
+        self.process.ended.connect(self._on_ended)
+        self.run: RunInfo | None = None
+        self.live_model = "shipped"
+        self.rows: list[ComparisonRow] = []
+        self._queue: list[tuple[str, list[str]]] = []
+        self._step = ""
+        self._output: list[str] = []
+        self.process.log_line.connect(self._output.append)
+        self._update()
+
+    # -- inputs ---------------------------------------------------------------------------------------------------
+
+    def set_candidate(self, run: RunInfo | None) -> None:
+        if self.process.running:
+            return
+        self.run, self.rows = run, []
+        self.table.setRowCount(0)
+        self.status.clear()
+        if run is None:
+            self.candidate_label.setText("No finished run selected.")
+        elif run.best is None:
+            self.candidate_label.setText(f"Run {run.name} ({run.status}) has no best.pt yet.")
+        else:
+            self.candidate_label.setText(f"Run <b>{run.name}</b> ({run.status}): {run.best}")
+            saved = self._saved_comparison()
+            if saved is not None:
+                self._show(*saved)
+        self._update()
+
+    def set_live_model(self, spec: str) -> None:
+        self.live_model = spec
+        self.live_label.setText(f"Live model now: {spec}")
+
+    # -- actions --------------------------------------------------------------------------------------------------
+
+    def compare(self) -> None:
+        run = self.run
+        if run is None or run.best is None or self.process.running:
+            return
+        folder = run.folder / COMPARE_FOLDER
+        folder.mkdir(exist_ok=True)
+        base = ["--data", str(run.job.get("data", "")), "--imgsz", str(run.job.get("imgsz", 640))]
+        base += ["--device", str(run.job.get("device", "cpu"))]
+        self._queue = [("your run", ["val", "--model", str(run.best), *base, "--json", str(folder / "candidate.json")])]
+        (folder / "live.json").unlink(missing_ok=True)
+        try:
+            live = checkpoint_of(self.live_model)
+            live_args = ["val", "--model", str(live), *base, "--json", str(folder / "live.json")]
+            self._queue.append(("the live model", live_args))
+        except GraceError as error:
+            self.log_line.emit(f"live model not compared: {error}")
+        self._next()
+
+    def export(self) -> None:
+        if self.run is None or self.run.best is None or self.process.running:
+            return
+        fmt = self.export_format.currentText()
+        self._queue = [(f"{fmt} export", ["export", "--model", str(self.run.best), "--format", fmt])]
+        self._next()
+
+    def shutdown(self) -> None:
+        self._queue.clear()
+        self.process.shutdown(grace_ms=0)
+
+    def _promote(self) -> None:
+        target = promoted_file(self.run) if self.run is not None else None
+        if target is not None:
+            self.promote_requested.emit(self.run, str(target))
+
+    # -- the worker queue -----------------------------------------------------------------------------------------
+
+    def _next(self) -> None:
+        if not self._queue:
+            self._step = ""
+            self._update()
+            return
+        self._step, args = self._queue.pop(0)
+        self._output.clear()
+        self.status.setText(f"validating {self._step}…" if args[0] == "val" else f"running the {self._step}…")
+        self.log_line.emit("$ grace " + " ".join(args))
+        self.process.start(args)
+        self._update()
+
+    def _on_ended(self, end: ProcessEnd) -> None:
+        step, output = self._step, list(self._output)
+        saved = self._saved_comparison()
+        if saved is not None:
+            self._show(*saved)
+        if end.exit_code != 0:
+            self._queue.clear()
+            errors = [line for line in end.stderr_tail if line.startswith("error")]
+            detail = errors[-1].removeprefix("error: ") if errors and not end.crashed else end.message
+            self.status.setText(f"{self.status.text()}\n{step} failed: {detail}".strip())
+            self._step = ""
+            self._update()
+            return
+        if step.endswith("export") and output:
+            self.status.setText(f"exported: {output[-1]}")
+        self._next()
+
+    def _saved_comparison(self) -> tuple[dict, dict] | None:
+        if self.run is None:
+            return None
+        folder = self.run.folder / COMPARE_FOLDER
+        try:
+            candidate = json.loads((folder / "candidate.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        try:
+            live = json.loads((folder / "live.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            live = {}
+        return candidate, live
+
+    def _show(self, candidate: dict, live: dict) -> None:
+        self.rows = compare(candidate, live)
+        self.table.setRowCount(len(self.rows))
+        for row, entry in enumerate(self.rows):
+            delta = entry.delta_ap50_95
+            cells = [
+                entry.name,
+                str(entry.instances),
+                _cell(entry.candidate_ap50),
+                _cell(entry.live_ap50),
+                _cell(entry.candidate_ap50_95),
+                _cell(entry.live_ap50_95),
+                "–" if delta is None else f"{100 * delta:+.2f}",
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 6 and delta is not None:
+                    item.setForeground(QColor("#1b7f3b" if delta >= 0 else "#b00020"))
+                self.table.setItem(row, column, item)
+        split = f"{candidate.get('images', '?')} validation images of {self.run.job.get('data') if self.run else '?'}"
+        self.status.setText(f"AP in % on {split}" + ("" if live else " (the live model was not validated)"))
+
+    def _update(self) -> None:
+        busy = self.process.running or bool(self._step)
+        has_best = self.run is not None and self.run.best is not None
+        self.compare_button.setEnabled(has_best and not busy)
+        self.export_button.setEnabled(has_best and not busy)
+        self.promote_button.setEnabled(has_best and not busy and bool(self.rows))
+        target = promoted_file(self.run) if self.run is not None else None
+        self.promote_button.setToolTip(f"makes {target} the live model" if target else "")
