@@ -22,9 +22,23 @@ DEFAULT_HEAT_RANGE = (0.0, 4.0)  # uncalibrated, in logits: the gate's neutral v
 _EPS = 1e-7  # float32 resolves a sigmoid to about 6e-8 below 1: logits saturate near ±16
 
 
+# Okabe–Ito's colour-blind-safe set (without black, invisible on dark steel), as BGR: the first seven classes
+CLASS_PALETTE = (
+    (0, 159, 230),  # orange
+    (233, 180, 86),  # sky blue
+    (115, 158, 0),  # bluish green
+    (66, 228, 240),  # yellow
+    (178, 114, 0),  # blue
+    (0, 94, 213),  # vermillion
+    (167, 121, 204),  # reddish purple
+)
+
+
 def class_color(class_id: int) -> tuple[int, int, int]:
-    """A stable, distinct BGR colour per class."""
-    hue = (class_id * 47) % 180
+    """A stable BGR colour per class: distinct (and colour-blind safe) for the first seven, golden-angle hues after."""
+    if 0 <= class_id < len(CLASS_PALETTE):
+        return CLASS_PALETTE[class_id]
+    hue = int(class_id * 137.508) % 180
     hsv = np.uint8([[[hue, 220, 255]]])
     b, g, r = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]
     return int(b), int(g), int(r)

@@ -9,12 +9,8 @@ pauses and grabs the screen.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> int:
@@ -22,22 +18,11 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--class", dest="wanted", default="inclusion", help="demo tile class to show (inclusion)")
     args = parser.parse_args()
-    sandbox = Path(tempfile.mkdtemp(prefix="grace-shot-"))
-    os.environ["GRACE_CONFIG_DIR"] = str(sandbox / "config")
-    os.environ["GRACE_DATA_DIR"] = str(sandbox / "data")
-    from app.qt_env import drop_opencv_qt_paths
+    from shot_window import open_window, save_screen
 
-    drop_opencv_qt_paths()
+    app, window = open_window()
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
-    from app.settings import LiveSettings
-
-    app = QApplication([])
-    window = MainWindow(LiveSettings())
-    window.setGeometry(0, 0, 1400, 900)
-    window.show()
     window.live.start()
 
     def check() -> None:
@@ -55,11 +40,8 @@ def main() -> int:
             window.live.pause_button.setChecked(False)
             QTimer.singleShot(50, check)
             return
-        args.out.parent.mkdir(parents=True, exist_ok=True)
         window.live.banner.clear_message()  # the "Paused" note is ours, not the operator's view
-        app.processEvents()
-        app.primaryScreen().grabWindow(0).save(str(args.out))
-        print(f"saved {args.out}")
+        save_screen(app, args.out)
         window.close()
         app.quit()
 

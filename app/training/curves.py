@@ -18,7 +18,7 @@ def _plot(title: str, y_label: str) -> pg.PlotWidget:
     plot.setLabel("left", y_label)
     plot.setLabel("bottom", "epoch")
     plot.showGrid(x=True, y=True, alpha=0.3)
-    plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+    plot.addLegend(offset=(-10, 10), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 190))
     return plot
 
 

@@ -266,7 +266,8 @@ class TrainingTab(QWidget):
         self.curves.show_history(self.history)
         self.log_view.clear()
         self.promotion.set_candidate(None)
-        command = self.process.start(["train", *job.cli_args(), "--events", "jsonl"])
+        # --stop-when-stdin-closes: if this app dies, even killed, the pipe closes and the worker stops too
+        command = self.process.start(["train", *job.cli_args(), "--events", "jsonl", "--stop-when-stdin-closes"])
         self._append_log("$ " + " ".join(command))
         self.phase.setText("Starting the training worker…")
         self.runs.set_running(folder)

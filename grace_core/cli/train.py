@@ -53,6 +53,11 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--events", choices=("jsonl",), help="stdout carries only JSON-lines progress events; logs go to stderr"
     )
+    parser.add_argument(
+        "--stop-when-stdin-closes",
+        action="store_true",
+        help="cancel cleanly when stdin reaches its end: how the app's worker stops if the app itself dies",
+    )
     parser.set_defaults(func=run)
 
 
@@ -83,11 +88,12 @@ def _job(args: argparse.Namespace):
     return job
 
 
-def _watch_for_cancel(cancel: CancelRequest) -> None:
+def _watch_for_cancel(cancel: CancelRequest, stop_at_eof: bool = False) -> None:
     """SIGINT/SIGTERM and a ``stop`` line on stdin request a cancel; a second SIGINT raises KeyboardInterrupt.
 
     The handlers only set the request: writing an event from a signal handler could interrupt a write in progress.
-    The training loop reports the reason when it acts on it, after the current batch.
+    The training loop reports the reason when it acts on it, after the current batch. With ``stop_at_eof`` the end
+    of stdin is a request too: a parent that dies (even killed) closes its end of the pipe, so no orphan trains on.
     """
 
     def on_signal(signum, frame):
@@ -108,7 +114,9 @@ def _watch_for_cancel(cancel: CancelRequest) -> None:
                     cancel.request("stop requested on stdin")
                     return
         except (OSError, ValueError):
-            return  # stdin closed or unusable: only signals can cancel
+            pass  # stdin closed or unusable
+        if stop_at_eof:
+            cancel.request("stdin closed: the parent process is gone")
 
     threading.Thread(target=read_stdin, name="grace-stdin", daemon=True).start()
 
@@ -128,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         job = _job(args)
         events.emit("hello", pid=os.getpid(), version=__version__, argv=sys.argv[1:], job=job.to_dict())
-        _watch_for_cancel(cancel)
+        _watch_for_cancel(cancel, stop_at_eof=args.stop_when_stdin_closes)
         from grace_core.training.run import run_training
 
         result = run_training(job, events, cancel)

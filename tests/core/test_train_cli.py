@@ -34,7 +34,7 @@ def run_until_training_then(process: subprocess.Popen, action) -> tuple[list, st
         items += decoder.feed(line)
         if not done and items and items[-1].type == "phase" and items[-1].data["name"] == "train":
             action()
-            if process.stdin:
+            if process.stdin and not process.stdin.closed:
                 process.stdin.flush()
             done = True
     rest, stderr = process.communicate(timeout=300)
@@ -197,3 +197,19 @@ def test_the_run_folder_keeps_its_events_for_reopening(completed_run):
     assert history.best_checkpoint and history.best_checkpoint == str(run.best)
     assert set(history.final_metrics) >= {"mAP50", "mAP50-95"}
     assert history.class_weights  # DS-CBSM++ acted after its 1 warm-up epoch
+
+
+def test_with_stop_when_stdin_closes_a_dead_parent_stops_training(synthetic_yolo, tmp_path):
+    """A parent that dies closes the pipe. (Without the flag the end of stdin means nothing: `completed_run` has its
+    stdin closed at once by ``communicate`` and trains to the end.)"""
+    process = grace(*train_args(synthetic_yolo, tmp_path, 20, "--name", "eof", "--stop-when-stdin-closes"))
+
+    def parent_dies() -> None:
+        process.stdin.close()
+        process.stdin = None  # so that communicate() does not flush it
+
+    items, _ = run_until_training_then(process, parent_dies)
+    assert process.returncode == 130
+    assert items[-1].data["status"] == "cancelled"
+    assert any(e.type == "warning" and "parent process is gone" in e.data["message"] for e in items)
+    assert (tmp_path / "eof" / "weights" / "last.pt").is_file()

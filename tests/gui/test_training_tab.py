@@ -62,13 +62,18 @@ def test_a_run_end_to_end_curves_done_and_promotion(qtbot, make_window, syntheti
     assert [row.name for row in promotion.rows] == ["all", "scratch", "pit", "patch", "inclusion"]
     assert promotion.rows[0].candidate_ap50 is not None and promotion.rows[0].live_ap50 is None
 
+    qtbot.mouseClick(promotion.export_button, Qt.MouseButton.LeftButton)  # ONNX, for the live tab's speed
+    qtbot.waitUntil(lambda: promotion.export_button.isEnabled(), timeout=RUN_MS)
+    onnx = tab.runs.runs[0].best.with_suffix(".onnx")
+    assert onnx.is_file() and promotion.status.text() == f"exported: {onnx}"
+
     qtbot.mouseClick(promotion.promote_button, Qt.MouseButton.LeftButton)
-    best = str(tab.runs.runs[0].best)
-    assert window.live.settings.model == best
+    assert window.live.settings.model == str(onnx)  # the export goes live when there is one
     with ReviewStore.open(tmp_path / "review") as store:
         (entry,) = store.audit_log()
     assert entry.action == "model_promoted" and entry.actor
-    assert entry.details["model"] == best and entry.details["previous_model"] == "shipped"
+    assert entry.details["model"] == str(onnx) and entry.details["previous_model"] == "shipped"
+    assert entry.details["run_map50_95"] == promotion.rows[0].candidate_ap50_95
 
     # now the live model is this run's: a like-for-like comparison, identical on every class
     qtbot.mouseClick(promotion.compare_button, Qt.MouseButton.LeftButton)
@@ -103,7 +108,7 @@ def test_cancel_stops_cleanly_and_resume_finishes_the_run(qtbot, make_window, sy
 def test_a_killed_worker_is_reported_with_its_last_words_and_can_be_resumed(qtbot, make_window, synthetic_yolo):
     _, tab = training_window(qtbot, make_window, synthetic_yolo, epochs=3)
     tab.start()
-    wait_for_event(qtbot, tab, lambda event: event.type == "checkpoint" and event.get("kind") == "last")
+    wait_for_event(qtbot, tab, lambda event: event.type == "epoch")  # ultralytics saves last.pt just before it
     with qtbot.waitSignal(tab.process.ended, timeout=RUN_MS) as ended:
         os.kill(tab.process.pid(), signal.SIGKILL)
     end = ended.args[0]
@@ -183,3 +188,51 @@ def test_the_form_shows_saved_settings_and_makes_the_job(qtbot, make_window, tmp
     from app.settings import load_training_settings
 
     assert load_training_settings().lite_fen and load_training_settings().imgsz == 96  # saved as it changed
+
+
+APP_THAT_DIES = """
+import sys
+from PySide6.QtCore import QCoreApplication
+from app.training.process import WorkerProcess
+from grace_core.training.job import TrainJob
+
+app = QCoreApplication([])
+worker = WorkerProcess()
+job = TrainJob(data=sys.argv[1], model="grace-n", epochs=50, imgsz=64, batch=4, workers=0, project=sys.argv[2])
+def on_event(event):
+    if event.type == "batch":
+        print(worker.pid(), flush=True)  # the test kills this process now
+worker.event.connect(on_event)
+worker.start(["train", *job.cli_args(), "--events", "jsonl", "--stop-when-stdin-closes"])
+app.exec()
+"""
+
+
+def test_a_worker_does_not_outlive_an_app_that_is_killed(synthetic_yolo, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    app = subprocess.Popen(
+        [sys.executable, "-c", APP_THAT_DIES, str(synthetic_yolo), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    worker_pid = int(app.stdout.readline())
+    app.kill()  # no clean-up code runs in the app
+    app.wait(timeout=30)
+    deadline = time.monotonic() + RUN_MS / 1000
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker_pid, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{worker_pid}/stat") as stat:  # an exited child of init may linger as a zombie a moment
+            if stat.read().split()[2] == "Z":
+                break
+        time.sleep(0.5)
+    else:
+        os.kill(worker_pid, signal.SIGKILL)
+        pytest.fail("the training worker kept running after its app was killed")
+    assert (tmp_path / "grace-n-dscbsm" / "weights" / "last.pt").is_file()  # it stopped cleanly, resumable
