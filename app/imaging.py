@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor, QImage
 
-from grace_core.render import class_color, heat_strength, heatmap_colors
+from grace_core.render import class_color, heat_strength, strength_colors
 
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:
@@ -20,8 +20,14 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
 def heatmap_to_qimage(heatmap: np.ndarray, heat_range: tuple[float, float]) -> QImage:
     """Lite-FEN map → premultiplied-free RGBA QImage on the model's fixed scale: colour and alpha both grow with
     the attention, so calm steel stays see-through. Opacity is applied when painting."""
-    colors = heatmap_colors(heatmap, heat_range)[..., ::-1]  # BGR → RGB
-    alpha = (heat_strength(heatmap, heat_range) * 255.0).astype(np.uint8)
+    return strength_to_qimage(heat_strength(heatmap, heat_range))
+
+
+def strength_to_qimage(strength: np.ndarray) -> QImage:
+    """A display-strength map in [0, 1] (as the review store keeps it) → the same RGBA overlay."""
+    strength = np.clip(np.asarray(strength, dtype=np.float32), 0.0, 1.0)
+    colors = strength_colors(strength)[..., ::-1]  # BGR → RGB
+    alpha = (strength * 255.0).astype(np.uint8)
     rgba = np.ascontiguousarray(np.dstack([colors, alpha]))
     height, width = rgba.shape[:2]
     return QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
@@ -30,7 +36,7 @@ def heatmap_to_qimage(heatmap: np.ndarray, heat_range: tuple[float, float]) -> Q
 def legend_qimage(height: int = 256, width: int = 16) -> QImage:
     """The heatmap colour ramp, strongest at the top, for the legend."""
     ramp = np.linspace(1.0, 0.0, height, dtype=np.float32)[:, None].repeat(width, axis=1)
-    return bgr_to_qimage(heatmap_colors(ramp, (0.0, 1.0)))
+    return bgr_to_qimage(strength_colors(ramp))
 
 
 def qcolor_for_class(class_id: int) -> QColor:

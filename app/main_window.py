@@ -9,6 +9,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from app.live.live_tab import LiveTab
+from app.review.review_tab import ReviewTab
 from app.settings import (
     LiveSettings,
     TrainingSettings,
@@ -38,8 +39,11 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.live = LiveTab(settings, store_root)
         self.tabs.addTab(self.live, "Live")
-        self.training = TrainingTab(training or load_training_settings(), runs_root, store_root)
+        self.review = ReviewTab(self.live.store_root)
+        self.tabs.addTab(self.review, "Review")
+        self.training = TrainingTab(training or load_training_settings(), runs_root, self.live.store_root)
         self.tabs.addTab(self.training, "Training")
+        self.review.dataset_exported.connect(self._train_on)
         self.training.set_live_model(settings.model)
         self.training.model_promoted.connect(self.live.use_model)
         self.live.settings_changed.connect(lambda: self.training.set_live_model(self.settings.model))
@@ -64,6 +68,7 @@ class MainWindow(QMainWindow):
         return {
             "live_main": self.live.main_splitter,
             "live_picture": self.live.picture_splitter,
+            "review_main": self.review.splitter,
             "training_main": self.training.main_splitter,
             "training_right": self.training.right_splitter,
         }
@@ -81,8 +86,14 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         self._save_timer.stop()
         self.live.shutdown()
+        self.review.shutdown()
         self.training.shutdown()
         self.save_settings()
+
+    def _train_on(self, data_yaml: str) -> None:
+        """An exported review dataset goes straight to the training tab."""
+        self.training.dataset.set_dataset(data_yaml)
+        self.tabs.setCurrentWidget(self.training)
 
     def confirm_stop_training(self) -> bool:
         """Ask before closing on a running training: closing stops it (it can be resumed from last.pt)."""

@@ -48,3 +48,11 @@ def user_data_dir() -> Path:
 def user_cache_dir() -> Path:
     """Per-user cache (``GRACE_CACHE_DIR`` overrides)."""
     return _user_dir("cache", "GRACE_CACHE_DIR")
+
+
+def free_path(parent: Path, name: str) -> Path:
+    """``parent/name``, or ``parent/name-2``, ``-3`` … if taken (for new run, dataset and export folders)."""
+    candidate, number = Path(parent) / name, 2
+    while candidate.exists():
+        candidate, number = Path(parent) / f"{name}-{number}", number + 1
+    return candidate

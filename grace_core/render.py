@@ -57,9 +57,15 @@ def heat_strength(heatmap: np.ndarray, heat_range: tuple[float, float] = DEFAULT
     return np.clip((attention_logits(heatmap) - low) / max(high - low, 1e-6), 0.0, 1.0)
 
 
+def strength_colors(strength: np.ndarray) -> np.ndarray:
+    """Display strength in [0, 1] → BGR uint8 image on the colour scale (0 → first colour, 1 → last)."""
+    values = np.clip(np.nan_to_num(np.asarray(strength, dtype=np.float32)), 0.0, 1.0)
+    return cv2.applyColorMap((values * 255.0).astype(np.uint8), COLORMAP)
+
+
 def heatmap_colors(heatmap: np.ndarray, heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE) -> np.ndarray:
     """Attention map → BGR uint8 image on the fixed colour scale (low → first colour, high → last)."""
-    return cv2.applyColorMap((heat_strength(heatmap, heat_range) * 255.0).astype(np.uint8), COLORMAP)
+    return strength_colors(heat_strength(heatmap, heat_range))
 
 
 def overlay_heatmap(

@@ -53,6 +53,7 @@ def main() -> int:
             QTimer.singleShot(1000, shoot)
 
     tab.process.event.connect(on_event)
+
     def on_ended(end) -> None:
         if not args.compare:
             QTimer.singleShot(1500, shoot)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.workers.progress_job import ProgressJob
-from grace_core.paths import user_data_dir
+from grace_core.paths import free_path, user_data_dir
 
 IMPORT_FORMATS = {"neu-det": "NEU-DET", "gc10-det": "GC10-DET", "voc": "VOC folders", "yolo": "YOLO folders"}
 
@@ -43,14 +43,6 @@ def import_into(fmt: str, source: str, out: str, progress) -> str:
 
     report = import_dataset(fmt, source, out, split=(0.8, 0.2), seed=0, progress=progress)
     return str(Path(report.output) / "data.yaml")
-
-
-def free_folder(parent: Path, name: str) -> Path:
-    """``parent/name``, or ``parent/name-2``, ``-3`` … if taken."""
-    candidate, number = parent / name, 2
-    while candidate.exists():
-        candidate, number = parent / f"{name}-{number}", number + 1
-    return candidate
 
 
 class DatasetPanel(QGroupBox):
@@ -115,7 +107,7 @@ class DatasetPanel(QGroupBox):
 
     def import_folder(self, fmt: str, source: str, out: str | None = None) -> None:
         """Import ``source`` (format ``fmt``) into ``out`` (default: a new folder in the user's data folder)."""
-        target = out or str(free_folder(user_data_dir() / "datasets", Path(source).name or fmt))
+        target = out or str(free_path(user_data_dir() / "datasets", Path(source).name or fmt))
         self.set_format(fmt)
         self.error.setVisible(False)
         self.progress.setRange(0, 0)

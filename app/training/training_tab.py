@@ -30,13 +30,14 @@ from PySide6.QtWidgets import (
 from app.banner import Banner
 from app.settings import TrainingSettings, save_training_settings
 from app.training.curves import TrainingCurves
-from app.training.dataset_panel import DatasetPanel, free_folder
+from app.training.dataset_panel import DatasetPanel
 from app.training.process import ProcessEnd, WorkerProcess
 from app.training.promotion_panel import PromotionPanel
 from app.training.runs_panel import RunsPanel
 from app.training.settings_panel import RunSettingsPanel
 from app.workers.oneshot import OneShot
 from grace_core.devices import torch_devices
+from grace_core.paths import free_path
 from grace_core.store.review_store import ReviewStore, default_root
 from grace_core.training.history import TrainingHistory
 from grace_core.training.job import TrainJob, default_project
@@ -186,7 +187,7 @@ class TrainingTab(QWidget):
         if weights and not Path(weights).is_file():
             self.banner.show_message("error", f"Pretrained weights not found: {weights}")
             return
-        job.name = free_folder(self.project, job.run_name()).name  # known now, so the tab can follow its folder
+        job.name = free_path(self.project, job.run_name()).name  # known now, so the tab can follow its folder
         self._launch(job, self.project / job.name)
 
     def resume(self, last_pt: Path | str | None) -> None:
