@@ -25,3 +25,7 @@ class SourceError(GraceError):
 
 class StoreError(GraceError):
     """The review store cannot be opened or used (written by a newer version, not a database, a frame gone...)."""
+
+
+class ReviewError(GraceError):
+    """A review report cannot be made as asked (a time that cannot be read, an empty or reversed time range...)."""

@@ -15,6 +15,7 @@ from grace_core.store.records import (
 )
 from grace_core.store.review_store import DEFAULT_QUOTA_BYTES, ReviewStore, default_root
 from grace_core.store.schema import LATEST_VERSION
+from grace_core.store.selection import Selection
 from grace_core.store.writer import FlaggedFrameWriter, WriterStats
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "FrameRecord",
     "QuotaReport",
     "ReviewStore",
+    "Selection",
     "StoreError",
     "WriterStats",
     "default_root",

@@ -20,6 +20,7 @@ from grace_core.engine.base import EngineInfo, Prediction
 from grace_core.errors import StoreError
 from grace_core.flagging import FlagDecision, Thresholds
 from grace_core.paths import user_data_dir
+from grace_core.render import heat_strength
 from grace_core.store import audit, db, files, maintenance, schema
 from grace_core.store.query import ORDER_NEWEST_FIRST, FrameFilter
 from grace_core.store.records import (
@@ -32,6 +33,7 @@ from grace_core.store.records import (
     FrameRecord,
     QuotaReport,
 )
+from grace_core.store.selection import Selection
 from grace_core.types import Frame
 
 DB_NAME = "review.db"
@@ -122,7 +124,9 @@ class ReviewStore:
         image_rel, heat_rel = files.relative_paths(uid, frame.timestamp, heatmap is not None)
         payloads = {image_rel: files.encode_jpeg(frame.image)}
         if heatmap is not None and heat_rel is not None:
-            payloads[heat_rel] = files.encode_heatmap(heatmap)
+            # as shown: the display strength on the model's fixed scale (the raw gate sits at 0.999… on steel,
+            # which 8 bits cannot tell apart)
+            payloads[heat_rel] = files.encode_heatmap(heat_strength(heatmap, engine_info.heat_range))
         written = files.write_all(self.root, payloads)
         row = _frame_row(frame, decision, engine_info, thresholds, source_kind)
         row.update(
@@ -247,6 +251,41 @@ class ReviewStore:
             conn.execute("UPDATE detections SET deleted = 1 WHERE id = ?", (detection_id,))
             details = {"detection_id": box.id, "class_name": box.class_name, "origin": box.origin, "xyxy": box.xyxy}
             audit.append(conn, time.time(), actor, "box_deleted", box.frame_id, details)
+
+    def relabel_box(self, detection_id: int, class_id: int, class_name: str, actor: str) -> None:
+        """Change a box's class; the audit row keeps the old class. The box keeps its origin and confidence.
+
+        Raises StoreError for an unknown or deleted box. Setting the class it already has changes nothing and
+        writes no audit row.
+        """
+        if not class_name.strip() or int(class_id) < 0:
+            raise ValueError(f"a box needs a class name and a class id ≥ 0, got {class_id!r} {class_name!r}")
+        with db.write(self._conn) as conn:
+            row = conn.execute(f"SELECT {DETECTION_COLUMNS} FROM detections WHERE id = ?", (detection_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"box {detection_id} is not in the review store")
+            box = DetectionRecord.from_row(row)
+            if box.deleted:
+                raise StoreError(f"box {detection_id} was deleted; a deleted box cannot be relabelled")
+            if (box.class_id, box.class_name) == (int(class_id), class_name):
+                return
+            conn.execute(
+                "UPDATE detections SET class_id = ?, class_name = ? WHERE id = ?",
+                (int(class_id), class_name, detection_id),
+            )
+            details = {
+                "detection_id": box.id,
+                "origin": box.origin,
+                "from": box.class_name,
+                "to": class_name,
+                "from_class_id": box.class_id,
+                "to_class_id": int(class_id),
+            }
+            audit.append(conn, time.time(), actor, "box_relabelled", box.frame_id, details)
+
+    def select(self, where: FrameFilter | None = None) -> Selection:
+        """Read-only aggregate queries (counts per class, verdict, time bin…) over the frames matching ``where``."""
+        return Selection(self._conn, where or FrameFilter())
 
     def record_event(
         self, actor: str, action: str, details: dict[str, Any] | None = None, frame_id: int | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.flagged_frames import T0, make_store
 from PySide6.QtCore import QPoint, Qt
 
 from grace_core.store import ReviewStore
-from helpers.flagged_frames import T0, make_store
 
 FRAMES = [  # oldest first; the tab lists newest first
     {"boxes": [(0, 0.9, (5, 5, 40, 30))], "t": T0 + 0, "source_id": "camera:0"},

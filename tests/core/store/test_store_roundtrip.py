@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from grace_core.flagging import Thresholds
+from grace_core.render import heat_strength
 from grace_core.store import ReviewStore, StoreError, to_detections
 from grace_core.store.files import heatmap_to_u8
 
@@ -59,10 +60,26 @@ def test_files_exist_and_match(store: ReviewStore, flagged) -> None:
 
     heat_png = cv2.imread(str(store.heatmap_file(record)), cv2.IMREAD_UNCHANGED)
     assert heat_png.shape == (56, 80) and heat_png.dtype == np.uint8  # 8-bit grayscale
-    np.testing.assert_array_equal(heat_png, heatmap_to_u8(item.prediction.heatmap))
+    shown = heat_strength(item.prediction.heatmap, item.engine_info.heat_range)  # what the live view showed
+    np.testing.assert_array_equal(heat_png, heatmap_to_u8(shown))
     heat = store.load_heatmap(record.id)
     assert heat.dtype == np.float32
-    assert np.abs(heat - item.prediction.heatmap).max() <= 1 / 255
+    assert np.abs(heat - shown).max() <= 1 / 255
+
+
+def test_a_saturated_gate_is_stored_as_shown_not_as_all_white(store: ReviewStore, flagged) -> None:
+    """A trained Lite-FEN gate sits at 0.9999… on plain steel and closer still to 1 on defects: 8 bits of the raw
+    gate would all read 255. The store keeps the display strength on the model's calibrated logit scale."""
+    from dataclasses import replace
+
+    item = flagged(size=(40, 30))
+    gate = np.full((30, 40), 1 - 1e-4, dtype=np.float32)  # logit ≈ 9.2: plain steel
+    gate[10:20, 10:20] = 1 - 1e-6  # logit ≈ 13.8: a defect
+    prediction = replace(item.prediction, heatmap=gate)
+    info = replace(item.engine_info, heat_range=(8.4, 15.9))  # the shipped model's calibration
+    record = store.frame(store.add_frame(item.frame, item.decision, prediction, info, item.thresholds))
+    heat = store.load_heatmap(record.id)
+    assert heat[0, 0] < 0.2 and 0.6 < heat[15, 15] < 0.8
     assert not list(store.root.rglob("*.tmp"))
 
 

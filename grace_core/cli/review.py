@@ -1,0 +1,122 @@
+"""``grace review export`` and ``grace review report``: reviewed frames → a YOLO dataset; a shift report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from grace_core.errors import StoreError
+
+
+def add_parser(commands: Any) -> None:
+    review = commands.add_parser("review", help="export reviewed frames as training data; shift reports")
+    sub = review.add_subparsers(dest="review_command", required=True, metavar="SUBCOMMAND")
+    store_help = "review store folder (default: the app's, under the per-user data folder)"
+
+    export = sub.add_parser(
+        "export",
+        help="write the reviewed frames as a YOLO dataset (defect: boxes; false alarm: background image)",
+        description="Write the reviewed frames of a review store as a new YOLO dataset (see docs/review-store.md).",
+    )
+    export.add_argument("--store", type=Path, help=store_help)
+    export.add_argument("--out", type=Path, required=True, help="new (or empty) output folder")
+    export.add_argument("--merge-with", type=Path, metavar="DATA_YAML", help="also include this YOLO dataset")
+    export.add_argument("--classes", help="comma-separated class names, in id order (default: those of the boxes)")
+    export.add_argument("--val", type=float, default=0.2, help="share of the review frames for validation (0.2)")
+    export.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
+    export.set_defaults(func=run_export)
+
+    report = sub.add_parser(
+        "report",
+        help="flagged and reviewed frames over a period, per class and over time (CSV, HTML)",
+        description="Summarise the frames captured in [--since, --until) (ISO 8601; local time unless a zone "
+        "is given).",
+    )
+    report.add_argument("--store", type=Path, help=store_help)
+    report.add_argument("--since", help="first capture time, e.g. 2024-05-01T06:00 (default: the first frame)")
+    report.add_argument("--until", help="end of the period, exclusive (default: the last frame)")
+    report.add_argument("--source", help="only frames from this source id, e.g. camera:0")
+    report.add_argument("--csv", type=Path, metavar="FILE", help="counts per class (and FILE_timeline.csv beside it)")
+    report.add_argument("--html", type=Path, metavar="FILE", help="a self-contained HTML report with the chart")
+    report.set_defaults(func=run_report)
+
+
+def _open_store(root: Path | None) -> Any:
+    """The existing store at ``root`` (default: the app's); never creates an empty one by mistake."""
+    from grace_core.store.review_store import DB_NAME, ReviewStore, default_root
+
+    root = root if root is not None else default_root()
+    if not (root / DB_NAME).is_file():
+        raise StoreError(f"no review store in {root} (no {DB_NAME}): give the folder with --store")
+    return ReviewStore.open(root)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from grace_core.cli.data import _parse_classes, _progress_bar
+    from grace_core.review.export import export_reviewed
+
+    classes = _parse_classes(args.classes)
+    with _open_store(args.store) as store:
+        bar = _progress_bar("exporting")
+        try:
+            report = export_reviewed(
+                store,
+                args.out,
+                classes,
+                merge_with=args.merge_with,
+                val_fraction=args.val,
+                seed=args.seed,
+                progress=bar,
+            )
+        finally:
+            bar.close()
+    print(format_export_summary(report))
+    return 0
+
+
+def format_export_summary(report: Any) -> str:
+    """The CLI summary of an :class:`ExportReport`."""
+    exported = report.exported
+    lines = [
+        f"exported {report.frames_exported} reviewed frames: {exported['defect']} defect (with boxes), "
+        f"{exported['false_alarm']} false alarm (background images)",
+        "left out: " + ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in report.skipped.items()),
+        "split: " + ", ".join(f"{split} {count}" for split, count in report.images_per_split.items()),
+        "boxes: " + ", ".join(f"{name} {count}" for name, count in report.boxes_per_class.items()),
+    ]
+    if report.merged_from:
+        merged = ", ".join(f"{split} {count}" for split, count in report.merged_images.items())
+        lines.append(f"merged with {report.merged_from}: {merged}")
+        if report.replaced:
+            lines.append(f"({report.replaced} earlier exports of reviewed frames replaced by their current review)")
+    for issue in report.issues[:10]:
+        lines.append(f"  {issue.message}")
+    lines.append(f"data.yaml: {report.data_yaml}")
+    return "\n".join(lines)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from grace_core.review.report import shift_report, write_csv, write_html
+    from grace_core.review.times import parse_time, show_time
+
+    since = parse_time(args.since) if args.since else None
+    until = parse_time(args.until) if args.until else None
+    with _open_store(args.store) as store:
+        report = shift_report(store, since, until, args.source)
+    flagged, verdicts = report.flagged, report.verdicts
+    print(
+        f"flagged {flagged['total']} frames ({flagged['defect']} defect, {flagged['uncertain']} uncertain)"
+        + (f" from {show_time(report.first)} to {show_time(report.last)}" if report.first is not None else "")
+    )
+    print(
+        f"reviewed {report.reviewed}: {verdicts['defect']} defect, {verdicts['false_alarm']} false alarm, "
+        f"{verdicts['unsure']} unsure; {verdicts['unreviewed']} not reviewed"
+    )
+    for row in report.classes:
+        print(f"  {row.class_name}: {row.boxes} boxes in {row.frames} frames")
+    if args.csv is not None:
+        print("csv: " + ", ".join(str(path) for path in write_csv(report, args.csv)))
+    if args.html is not None:
+        print(f"html: {write_html(report, args.html)}")
+    return 0
