@@ -161,7 +161,7 @@ def test_a_large_store_is_paged_not_loaded_whole(make_window, tmp_path, qtbot):
 def test_reviewed_frames_export_to_a_dataset_that_opens_in_the_training_tab(review, qtbot, tmp_path):
     from grace_core.data.stats import dataset_stats
 
-    tab, ids, _ = review
+    tab, _, _ = review
     window = tab.window()
     tab.select_row(0)
     tab.set_verdict("defect")  # ids[4]: one crazing box
@@ -178,14 +178,19 @@ def test_reviewed_frames_export_to_a_dataset_that_opens_in_the_training_tab(revi
 
 
 def test_a_shift_report_is_written_with_the_counts(review, qtbot, tmp_path):
-    tab, ids, _ = review
+    tab, _, _ = review
     tab.select_row(0)
     tab.set_verdict("defect")
     job = tab.write_report(str(tmp_path))
     qtbot.waitUntil(lambda: tab.last_report is not None, timeout=60_000)
     job.join(5)
     csv_path, html_path = tab.last_report
-    csv_text, html = Path(csv_path).read_text(), Path(html_path).read_text()
-    assert "crazing" in csv_text and "scratches" in csv_text
+    import csv
+
+    with open(csv_path, newline="") as handle:
+        rows = {row["class_name"]: row for row in csv.DictReader(handle)}
+    assert (rows["crazing"]["boxes"], rows["crazing"]["frames"], rows["crazing"]["confirmed_frames"]) == ("3", "3", "1")
+    assert (rows["scratches"]["boxes"], rows["scratches"]["confirmed_frames"]) == ("1", "0")
+    html = Path(html_path).read_text()
     assert "data:image/png;base64," in html and "crazing" in html
     assert "Report written" in tab.banner.text()
