@@ -10,10 +10,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from grace_core.errors import GraceError
+from grace_core.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
-
-ProgressCallback = Callable[[int, int], None]
 
 
 class ProgressJob(QObject):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +17,7 @@ from grace_core.data.voc import VocAnnotation, parse_voc
 from grace_core.data.writer import check_output, write_dataset
 from grace_core.data.yolo import parse_label_file
 from grace_core.errors import DatasetError
-
-ProgressCallback = Callable[[int, int], None]
+from grace_core.progress import ProgressCallback, ProgressCounter
 
 
 @dataclass(frozen=True)
@@ -74,17 +73,7 @@ def import_dataset(
         raise DatasetError(f"--classes does not apply to {fmt}: its class list is fixed; use 'voc' with --classes")
     discovery = dataset_format.discover(src, classes)
     issues = list(discovery.issues)
-    total = 2 * len(discovery.items)
-    done = 0
-
-    def tick(step: int = 1) -> None:
-        nonlocal done
-        done += step
-        if progress is not None:
-            progress(done, total)
-
-    if progress is not None:
-        progress(0, total)
+    tick = ProgressCounter(2 * len(discovery.items), progress).tick
     class_names, parsed = _read_annotations(fmt, discovery, issues)
     records: list[ImageRecord] = []
     difficult = 0

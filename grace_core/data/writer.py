@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from grace_core.data.records import ImageRecord
 from grace_core.data.report import ImportReport
@@ -52,15 +53,25 @@ def write_labels(path: Path, record: ImageRecord) -> None:
         file.writelines(lines)
 
 
+class _Report(Protocol):
+    def to_dict(self) -> dict: ...
+
+
 def write_dataset(
     out: Path,
     records: Sequence[ImageRecord],
     class_names: Sequence[str],
     splits: Sequence[str],
-    report: ImportReport,
+    report: ImportReport | _Report,
     tick: Callable[[], None] = lambda: None,
+    report_name: str = REPORT_NAME,
+    extra: Callable[[Path], None] | None = None,
 ) -> None:
-    """Write images, labels, data.yaml and the report; ``out`` appears only once all of it is written."""
+    """Write images, labels, data.yaml and the report; ``out`` appears only once all of it is written.
+
+    ``extra(folder)`` may add more files to the staged folder (e.g. the images of a dataset merged in) before the
+    data.yaml; it is part of the same all-or-nothing write.
+    """
     final = out.resolve()
     try:
         with staged_folder(out) as partial:
@@ -72,8 +83,10 @@ def write_dataset(
                 copy_image(record.source, partial / "images" / record.split / record.name)
                 write_labels(partial / "labels" / record.split / f"{record.stem}.txt", record)
                 tick()
+            if extra is not None:
+                extra(partial)
             write_data_yaml(partial / "data.yaml", final, splits, class_names)
             text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-            (partial / REPORT_NAME).write_text(text, encoding="utf-8")
+            (partial / report_name).write_text(text, encoding="utf-8")
     except OSError as error:
         raise DatasetError(f"cannot write the dataset to {out}: {error}; nothing was written there") from None

@@ -8,7 +8,6 @@ out and counted. The dataset is written beside ``out`` and renamed into place at
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 from collections import Counter
@@ -20,9 +19,10 @@ from grace_core.data.boxes import check_box
 from grace_core.data.images import verify_image
 from grace_core.data.records import Box, ImageRecord, Issue, SkipFile
 from grace_core.data.split import assign_splits, check_fractions
-from grace_core.data.writer import check_output, copy_image, staged_folder, write_labels
-from grace_core.data.yolo import check_names, write_data_yaml
+from grace_core.data.writer import check_output, copy_image, write_dataset
+from grace_core.data.yolo import check_names
 from grace_core.errors import DatasetError
+from grace_core.progress import ProgressCounter
 from grace_core.review.merge import MergedDataset, MergedImage, read_merged
 from grace_core.store.query import FrameFilter
 from grace_core.store.records import DetectionRecord, FrameRecord
@@ -115,17 +115,7 @@ def export_reviewed(
     report.class_names = list(names)
 
     merged_images = merged.images if merged is not None else []
-    total = 2 * len(frames) + len(merged_images)
-    done = 0
-
-    def tick(step: int = 1) -> None:
-        nonlocal done
-        done += step
-        if progress is not None:
-            progress(done, total)
-
-    if progress is not None:
-        progress(0, total)
+    tick = ProgressCounter(2 * len(frames) + len(merged_images), progress).tick
     records = _records(store, frames, boxes, names, report, tick)
     if not records:
         raise DatasetError(_nothing_message(report))
@@ -297,27 +287,16 @@ def _write(
     report: ExportReport,
     tick: Callable[[], None],
 ) -> None:
-    """Images, labels, data.yaml and export_report.json; ``out`` appears only once all of it is written."""
-    try:
-        with staged_folder(out) as partial:
-            for split in splits:
-                (partial / "images" / split).mkdir(parents=True)
-                (partial / "labels" / split).mkdir(parents=True)
-            for record in records:
-                assert record.split is not None
-                copy_image(record.source, partial / "images" / record.split / record.name)
-                write_labels(partial / "labels" / record.split / f"{record.stem}.txt", record)
-                tick()
-            for image in merged:
-                copy_image(image.image, partial / "images" / image.split / image.name)
-                label = partial / "labels" / image.split / f"{image.stem}.txt"
-                if image.label is not None:
-                    shutil.copyfile(image.label, label)
-                else:
-                    label.touch()
-                tick()
-            write_data_yaml(partial / "data.yaml", out.resolve(), splits, names)
-            text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-            (partial / REPORT_NAME).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise DatasetError(f"cannot write the dataset to {out}: {error}; nothing was written there") from None
+    """The dataset writer's all-or-nothing write, with the merged dataset's images added to the staged folder."""
+
+    def add_merged(partial: Path) -> None:
+        for image in merged:
+            copy_image(image.image, partial / "images" / image.split / image.name)
+            label = partial / "labels" / image.split / f"{image.stem}.txt"
+            if image.label is not None:
+                shutil.copyfile(image.label, label)
+            else:
+                label.touch()
+            tick()
+
+    write_dataset(out, records, names, splits, report, tick, report_name=REPORT_NAME, extra=add_merged)
