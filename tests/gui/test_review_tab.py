@@ -194,3 +194,18 @@ def test_a_shift_report_is_written_with_the_counts(review, qtbot, tmp_path):
     html = Path(html_path).read_text()
     assert "data:image/png;base64," in html and "crazing" in html
     assert "Report written" in tab.banner.text()
+
+
+def test_what_the_live_tab_flags_is_there_to_review(make_window, qtbot):
+    window = make_window()
+    counts: list[int] = []
+    window.live.flagged_count.connect(counts.append)
+    window.live.start()
+    qtbot.waitUntil(lambda: bool(counts) and counts[-1] >= 3, timeout=60_000)
+    window.live.stop()
+    window.tabs.setCurrentWidget(window.review)  # showing the tab re-reads the store
+    tab = window.review
+    qtbot.waitUntil(lambda: tab.model.total >= 3, timeout=10_000)
+    assert tab.current is not None and tab.current.model_id == window.live.engine_info.model_id
+    assert tab.view.has_frame and tab.view.showing_heat and tab.box_table.rowCount() >= 1
+    assert set(tab.facets.class_names) <= set(window.live.engine_info.class_names)
