@@ -19,6 +19,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", help="'shipped', a .pt checkpoint, an .onnx or an OpenVINO .xml")
     parser.add_argument("--backend", choices=("auto", "torch", "onnxruntime", "openvino"))
     parser.add_argument("--no-start", action="store_true", help="open the window without starting inspection")
+    parser.add_argument(
+        "--self-test", action="store_true", help="check this install inspects and trains, print a report, exit"
+    )
     return parser.parse_args(argv)
 
 
@@ -31,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     if worker_exit is not None:
         return worker_exit
     args = parse_args(argv)
+    if args.self_test:  # no window: the same checks as `grace selftest`
+        from grace_core.cli.main import main as grace_main
+
+        return grace_main(["selftest"])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from app.qt_env import allow_large_images, drop_opencv_qt_paths
