@@ -28,7 +28,7 @@ class EngineInfo:
 
 def exported_model_info(backend: str, path: str | Path) -> EngineInfo:
     """Engine info of an exported model, from the metadata file ``grace export`` writes beside it."""
-    from grace_core.engine.export import read_metadata
+    from grace_core.engine.metadata import read_metadata
 
     metadata = read_metadata(path)
     return EngineInfo(

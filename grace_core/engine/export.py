@@ -9,40 +9,16 @@ Class names, image size and the source model's id travel with the model: in the 
 from __future__ import annotations
 
 import copy
-import json
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from torch import nn
 
 from grace_core import __version__
 from grace_core.engine.base import file_id
+from grace_core.engine.metadata import ExportMetadata, metadata_path
 from grace_core.errors import GraceError
 
 FORMATS = ("onnx", "openvino")
-METADATA_SUFFIX = ".grace.json"
-
-
-@dataclass(frozen=True)
-class ExportMetadata:
-    class_names: list[str]
-    imgsz: int
-    has_heatmap: bool
-    source_model: str  # id (name@hash) of the checkpoint it came from
-    grace_version: str
-    task: str = "detect"
-    heat_logit_range: list[float] | None = None  # calibrated display scale of the heatmap (engine/calibration.py)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
-
-    @classmethod
-    def from_json(cls, text: str) -> ExportMetadata:
-        """Unknown keys are ignored: files of other versions (e.g. 0.1's [0, 1] ``heat_range``) still load, and
-        a scale in other units is never mistaken for this one (it falls back to the default until re-exported)."""
-        data = json.loads(text)
-        known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 class _WithHeatmap(nn.Module):
@@ -57,10 +33,6 @@ class _WithHeatmap(nn.Module):
         if self.lite_fen is None:
             return detections
         return detections, self.lite_fen.last_attention
-
-
-def metadata_path(model_file: Path) -> Path:
-    return model_file.with_name(model_file.stem + METADATA_SUFFIX)
 
 
 def export_model(
@@ -145,14 +117,3 @@ def _to_openvino(onnx_file: Path, folder: Path, metadata: ExportMetadata, half: 
     ov.save_model(ov.convert_model(str(onnx_file)), str(xml), compress_to_fp16=half)
     metadata_path(xml).write_text(metadata.to_json(), encoding="utf-8")
     return xml
-
-
-def read_metadata(model_file: str | Path) -> ExportMetadata:
-    """The metadata of an exported model (from the file beside it)."""
-    path = metadata_path(Path(model_file))
-    if not path.is_file():
-        raise GraceError(f"{model_file} has no {path.name} beside it: export it with `grace export`")
-    try:
-        return ExportMetadata.from_json(path.read_text(encoding="utf-8"))
-    except (ValueError, TypeError) as error:
-        raise GraceError(f"{path}: unreadable export metadata ({error})") from error

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from grace_core.engine.base import PipelineEngine, exported_model_info
-from grace_core.engine.export import read_metadata
+from grace_core.engine.metadata import read_metadata
 from grace_core.errors import ModelError
 
 

@@ -65,7 +65,7 @@ class TorchEngine(PipelineEngine):
 
 def _calibrated_range(path: Path) -> tuple[float, float]:
     """The display range recorded beside the checkpoint by ``grace export``, else the gate's neutral default."""
-    from grace_core.engine.export import metadata_path, read_metadata
+    from grace_core.engine.metadata import metadata_path, read_metadata
 
     if metadata_path(path).is_file():
         recorded = read_metadata(path).heat_logit_range
