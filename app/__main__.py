@@ -22,11 +22,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--self-test", action="store_true", help="check this install inspects and trains, print a report, exit"
     )
+    parser.add_argument("--exit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)  # smoke tests
     return parser.parse_args(argv)
+
+
+def _give_windowed_app_streams() -> None:
+    """A windowed frozen app (Windows, no console) has ``sys.stdout``/``stderr`` = None: send them to a log file in
+    the per-user log folder instead, so prints and tracebacks are kept and writing to them cannot crash the app."""
+    if sys.stdout is not None and sys.stderr is not None:
+        return
+    import platformdirs
+
+    folder = platformdirs.user_log_path("grace-inspect", appauthor=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    log_file = open(folder / "grace-inspect.log", "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (process-long)
+    sys.stdout = sys.stdout or log_file
+    sys.stderr = sys.stderr or log_file
 
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
+    _give_windowed_app_streams()
     argv = sys.argv[1:] if argv is None else argv
     from grace_core.training.worker import dispatch_worker
 
@@ -58,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(settings)
     app.aboutToQuit.connect(window.shutdown)
     window.show()
+    print(f"window shown: {window.windowTitle()} ({', '.join(window.tab_names())})", flush=True)
+    if args.exit_after is not None:  # packaging smoke test: the frozen GUI starts, shows its window, quits cleanly
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(int(args.exit_after * 1000), window.close)
     if settings.autostart and not args.no_start:
         window.live.start()
     return app.exec()

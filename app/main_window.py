@@ -64,6 +64,9 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(saved)
         self._shut_down = False
 
+    def tab_names(self) -> list[str]:
+        return [self.tabs.tabText(index) for index in range(self.tabs.count())]
+
     def _splitters(self) -> dict:
         return {
             "live_main": self.live.main_splitter,
