@@ -43,7 +43,7 @@ from app.workers.progress_job import ProgressJob
 from grace_core.errors import GraceError
 from grace_core.paths import free_path, user_data_dir
 from grace_core.store import FrameFilter, ReviewStore
-from grace_core.store.facets import Facets, read_facets
+from grace_core.store.facets import Facets
 from grace_core.store.records import DetectionRecord, FrameRecord
 from grace_core.store.review_store import DB_NAME, default_root
 
@@ -252,7 +252,7 @@ class ReviewTab(QWidget):
         """Re-read the facets and the list (new frames from the live tab), keeping the selected frame if listed."""
         if not self.open_store() or self.store is None:
             return
-        self.facets = read_facets(self.store._conn)
+        self.facets = self.store.facets()
         for combo, values in (
             (self.class_filter, self.facets.class_names),
             (self.source_filter, self.facets.sources),

@@ -22,6 +22,7 @@ from grace_core.flagging import FlagDecision, Thresholds
 from grace_core.paths import user_data_dir
 from grace_core.render import heat_strength
 from grace_core.store import audit, db, files, maintenance, schema
+from grace_core.store.facets import Facets, read_facets
 from grace_core.store.query import ORDER_NEWEST_FIRST, FrameFilter
 from grace_core.store.records import (
     AUDIT_COLUMNS,
@@ -286,6 +287,10 @@ class ReviewStore:
     def select(self, where: FrameFilter | None = None) -> Selection:
         """Read-only aggregate queries (counts per class, verdict, time bin…) over the frames matching ``where``."""
         return Selection(self._conn, where or FrameFilter())
+
+    def facets(self) -> Facets:
+        """The class names, sources and models present: what the review tab's filters offer."""
+        return read_facets(self._conn)
 
     def record_event(
         self, actor: str, action: str, details: dict[str, Any] | None = None, frame_id: int | None = None

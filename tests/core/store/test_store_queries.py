@@ -125,3 +125,12 @@ def test_listing_10000_frames_uses_indexes(store: ReviewStore) -> None:
         plan = " | ".join(store.query_plan(where))
         assert "USING INDEX" in plan, (where, plan)
         assert "SCAN f |" not in plan + " |", (where, plan)  # never a full table scan of frames
+
+
+def test_facets_list_what_the_filters_can_offer(store: ReviewStore, flagged) -> None:
+    store.add_frame(*flagged(boxes=((2, 0.9),), source_id="camera:1", model_id="b@2").args)
+    first = store.add_frame(*flagged(boxes=((0, 0.9), (1, 0.8)), source_id="camera:0", model_id="a@1").args)
+    store.delete_box(store.detections(first)[1].id, actor="alice")  # inclusion: no box of it is left
+    facets = store.facets()
+    assert facets.class_names == ("crazing", "patches")  # in class-id order; deleted boxes do not count
+    assert facets.sources == ("camera:0", "camera:1") and facets.models == ("a@1", "b@2")
