@@ -5,7 +5,7 @@ same frames, at each image size. Also Lite-FEN's latency cost: GRACE vs YOLO11 o
 Everything is measured in this one run, configuration after configuration, after a warm-up pass each.
 Targets (issue 5): the fastest backend ≥ 1.5× the ultralytics torch path with the heatmap on; Lite-FEN ≤ +5 %.
 
-    .venv/bin/python benchmarks/engine_throughput.py                       # shipped model if present, else GRACE-s
+    .venv/bin/python benchmarks/engine_throughput.py                       # untrained GRACE-s and YOLO11s
     .venv/bin/python benchmarks/engine_throughput.py --model runs/x/weights/best.pt --sizes 640 224 --frames 48
 """
 
@@ -19,26 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_models import frames_from_demo, scale_of, untrained_checkpoint
+
 BACKENDS = ("torch", "onnxruntime", "openvino")
-
-
-def frames_from_demo(count: int) -> list[Path]:
-    from grace_core.paths import resource_path
-
-    images = sorted(resource_path("demo").glob("*.jpg"))
-    return [images[i % len(images)] for i in range(count)]
-
-
-def untrained_checkpoint(name: str, folder: Path, imgsz: int) -> Path:
-    """Speed does not depend on the weights: an untrained model of the right architecture is enough."""
-    import torch
-
-    from grace_core.nn import build_model
-
-    model = build_model(name)
-    path = folder / f"{name}.pt"
-    torch.save({"model": model.half(), "train_args": {"imgsz": imgsz}}, path)
-    return path
 
 
 def our_pipeline(model_file: Path, frames: list[Path]) -> tuple[float, float]:
@@ -84,8 +67,8 @@ def ultralytics_pipeline(pt_file: Path, frames: list[Path], imgsz: int, threads:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help="a GRACE .pt checkpoint (default: untrained grace-s)")
-    parser.add_argument("--scale", default="s", help="scale for the untrained GRACE / YOLO11 pair (s)")
+    parser.add_argument("--model", help="a GRACE .pt checkpoint (default: an untrained one of --scale)")
+    parser.add_argument("--scale", default="s", help="scale of the untrained pair (s); with --model, the model's")
     parser.add_argument("--sizes", type=int, nargs="+", default=[640, 224])
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for every pipeline")
@@ -96,14 +79,15 @@ def main() -> int:
     from grace_core.engine.export import export_model
 
     frames = frames_from_demo(args.frames)
+    scale = scale_of(Path(args.model)) if args.model else args.scale  # Lite-FEN's cost: against YOLO11 of its scale
     rows, overhead = [], []
     with tempfile.TemporaryDirectory(prefix="engine-bench-") as tmp:
         tmp = Path(tmp)
         for imgsz in args.sizes:
             folder = tmp / str(imgsz)
             folder.mkdir()
-            grace_pt = Path(args.model) if args.model else untrained_checkpoint(f"grace-{args.scale}", folder, imgsz)
-            yolo_pt = untrained_checkpoint(f"yolo11{args.scale}", folder, imgsz)
+            grace_pt = Path(args.model or untrained_checkpoint(f"grace-{scale}", folder / "g.pt", imgsz))
+            yolo_pt = untrained_checkpoint(f"yolo11{scale}", folder / "y.pt", imgsz)
             models = {}
             for label, pt in (("GRACE", grace_pt), ("YOLO11", yolo_pt)):
                 models[label] = {

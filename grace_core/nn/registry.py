@@ -133,6 +133,19 @@ def build_model(
     return detection_model
 
 
+def architecture_of(model: DetectionModel) -> dict:
+    """A copy of ``model``'s config in which every Lite-FEN layer's arguments are the block's own.
+
+    A checkpoint's config says ``LiteFEN, [c2]``, so rebuilding it with today's defaults could silently give
+    another block than the one its weights were trained in (the first Lite-FEN had a pointwise convolution).
+    """
+    cfg = copy.deepcopy(model.yaml)
+    layers = cfg["backbone"] + cfg["head"]  # the same list objects: edits land in cfg
+    for index, block in lite_fen_layers(model):
+        layers[index][3] = block.yaml_args()
+    return cfg
+
+
 def lite_fen_layers(model) -> list[tuple[int, LiteFEN]]:
     """``(layer index, module)`` of every Lite-FEN block in an ultralytics model (or a ``YOLO`` wrapper)."""
     model = getattr(model, "model", model)  # YOLO wrapper -> DetectionModel

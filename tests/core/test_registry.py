@@ -20,15 +20,17 @@ def yolo11s():
     return build_model("yolo11s")
 
 
-def test_grace_s_has_the_papers_parameter_count(grace_s, yolo11s):
-    assert 9.53e6 <= n_params(grace_s) <= 9.59e6
+def test_grace_s_is_yolo11s_plus_a_light_lite_fen(grace_s, yolo11s):
     assert 9.42e6 <= n_params(yolo11s) <= 9.44e6  # ultralytics' YOLO11s for 6 classes
+    # The paper's GRACE-s has 9.56 M; ours stays under it (no pointwise convolution: see grace_core/nn/lite_fen.py)
+    assert n_params(yolo11s) + 50_000 <= n_params(grace_s) <= 9.56e6
     lite_fen = sum(n_params(block) for _, block in lite_fen_layers(grace_s))
     assert n_params(grace_s) - n_params(yolo11s) == lite_fen  # Lite-FEN is the only difference
 
 
-def test_grace_s_costs_at_most_five_percent_more_gflops(grace_s, yolo11s):
-    assert get_flops(grace_s, 640) <= 1.05 * get_flops(yolo11s, 640)
+def test_grace_s_costs_at_most_one_percent_more_gflops(grace_s, yolo11s):
+    # Latency is budgeted at +5 % (benchmarks/lite_fen_cost.py); FLOPs leave most of it to the memory-bound gates.
+    assert get_flops(grace_s, 640) <= 1.01 * get_flops(yolo11s, 640)
 
 
 @pytest.mark.parametrize(("name", "channels"), [("grace-n", 128), ("grace-s", 256)])

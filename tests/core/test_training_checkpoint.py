@@ -73,3 +73,46 @@ def test_checkpoint_loads_through_the_safe_loader(trained_checkpoint):
 
     model = load_detection_model(trained_checkpoint)  # weights_only=True with our classes allowed
     assert len(lite_fen_layers(model)) == 1
+
+
+def test_fine_tuning_a_first_lite_fen_checkpoint_keeps_its_pointwise_convolution(synthetic_yolo, tmp_path):
+    """Checkpoints of the first Lite-FEN (with a 1x1 convolution) store ``LiteFEN, [c2]`` as their config, which
+    today builds the lean block: the trainer must rebuild the block the weights were trained in, not drop a layer."""
+    import torch
+
+    from grace_core.nn import build_model, lite_fen_layers, model_config
+    from grace_core.training.trainer import GraceTrainer
+
+    cfg = model_config("grace-n")
+    cfg["backbone"][5][3] = ["c2", 0.5, 7, True]
+    first = build_model(cfg, names=["scratch", "pit", "patch", "inclusion"])
+    first.yaml["backbone"][5][3] = ["c2"]  # what such a checkpoint says
+    [(_, block)] = lite_fen_layers(first)
+    with torch.no_grad():
+        block.gamma.fill_(0.3)
+    path = tmp_path / "first-lite-fen.pt"
+    torch.save({"model": first, "train_args": {"imgsz": 64}}, path)
+
+    trainer = GraceTrainer(
+        overrides=dict(
+            model=str(path),
+            data=str(synthetic_yolo),
+            epochs=1,
+            imgsz=64,
+            batch=4,
+            workers=0,
+            device="cpu",
+            project=str(tmp_path),
+            name="finetune",
+            plots=False,
+            verbose=False,
+            amp=False,
+            seed=0,
+            val=False,
+        )
+    )
+    trainer.setup_model()
+    [(_, rebuilt)] = lite_fen_layers(trainer.model)
+    assert len(rebuilt.local) == 2  # the pointwise convolution is there ...
+    assert torch.equal(rebuilt.local[1].conv.weight, block.local[1].conv.weight)  # ... with its trained weights
+    assert torch.equal(rebuilt.gamma, block.gamma)
