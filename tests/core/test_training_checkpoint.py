@@ -7,28 +7,18 @@ import sys
 import pytest
 
 
-@pytest.fixture(scope="module")
-def trained_checkpoint(synthetic_yolo, tmp_path_factory):
+def tiny_trainer(model: str, data, project, name: str, **extra):
+    """A one-epoch, 64-pixel CPU trainer: the cheapest real training run."""
     from grace_core.training.trainer import GraceTrainer
 
-    project = tmp_path_factory.mktemp("runs")
-    trainer = GraceTrainer(
-        overrides=dict(
-            model="grace-n",
-            data=str(synthetic_yolo),
-            epochs=1,
-            imgsz=64,
-            batch=4,
-            workers=0,
-            device="cpu",
-            project=str(project),
-            name="tiny",
-            plots=False,
-            verbose=False,
-            amp=False,
-            seed=0,
-        )
-    )
+    settings = dict(epochs=1, imgsz=64, batch=4, workers=0, device="cpu", plots=False, verbose=False, amp=False, seed=0)
+    overrides = dict(model=model, data=str(data), project=str(project), name=name, **settings, **extra)
+    return GraceTrainer(overrides=overrides)
+
+
+@pytest.fixture(scope="module")
+def trained_checkpoint(synthetic_yolo, tmp_path_factory):
+    trainer = tiny_trainer("grace-n", synthetic_yolo, tmp_path_factory.mktemp("runs"), "tiny")
     trainer.train()
     return trainer.best
 
@@ -81,7 +71,6 @@ def test_fine_tuning_a_first_lite_fen_checkpoint_keeps_its_pointwise_convolution
     import torch
 
     from grace_core.nn import build_model, lite_fen_layers, model_config
-    from grace_core.training.trainer import GraceTrainer
 
     cfg = model_config("grace-n")
     cfg["backbone"][5][3] = ["c2", 0.5, 7, True]
@@ -93,24 +82,7 @@ def test_fine_tuning_a_first_lite_fen_checkpoint_keeps_its_pointwise_convolution
     path = tmp_path / "first-lite-fen.pt"
     torch.save({"model": first, "train_args": {"imgsz": 64}}, path)
 
-    trainer = GraceTrainer(
-        overrides=dict(
-            model=str(path),
-            data=str(synthetic_yolo),
-            epochs=1,
-            imgsz=64,
-            batch=4,
-            workers=0,
-            device="cpu",
-            project=str(tmp_path),
-            name="finetune",
-            plots=False,
-            verbose=False,
-            amp=False,
-            seed=0,
-            val=False,
-        )
-    )
+    trainer = tiny_trainer(str(path), synthetic_yolo, tmp_path, "finetune", val=False)
     trainer.setup_model()
     [(_, rebuilt)] = lite_fen_layers(trainer.model)
     assert len(rebuilt.local) == 2  # the pointwise convolution is there ...
