@@ -12,18 +12,27 @@ import logging
 import multiprocessing
 import sys
 
+from grace_core.engine.runtimes import BACKEND_CHOICES
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="grace-inspect", description="Live steel-surface defect inspection")
     parser.add_argument("--source", help="demo, camera:N, a video file, an image folder or an rtsp:// / http:// URL")
     parser.add_argument("--model", help="'shipped', a .pt checkpoint, an .onnx or an OpenVINO .xml")
-    parser.add_argument("--backend", choices=("auto", "torch", "onnxruntime", "openvino"))
+    parser.add_argument("--backend", choices=BACKEND_CHOICES)
     parser.add_argument("--no-start", action="store_true", help="open the window without starting inspection")
     parser.add_argument(
         "--self-test", action="store_true", help="check this install inspects and trains, print a report, exit"
     )
     parser.add_argument("--exit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)  # smoke tests
     return parser.parse_args(argv)
+
+
+def apply_model_override(window, args: argparse.Namespace) -> None:
+    """``--model`` / ``--backend`` go to the live tab's pickers for this start only: the settings keep the previous
+    choice until the new model has loaded, so a bad file never becomes the choice the next plain start opens."""
+    if args.model or args.backend:
+        window.live.choose_model(args.model or window.live.settings.model, args.backend)
 
 
 def _give_windowed_app_streams() -> None:
@@ -68,10 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("GRACE Inspect")
     allow_large_images()
     settings = load_live_settings()
-    for name in ("source", "model", "backend"):
-        if getattr(args, name):
-            setattr(settings, name, getattr(args, name))
+    settings.source = args.source or settings.source
     window = MainWindow(settings)
+    apply_model_override(window, args)
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     print(f"window shown: {window.windowTitle()} ({', '.join(window.tab_names())})", flush=True)

@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self.review.dataset_exported.connect(self._train_on)
         self.training.set_live_model(settings.model)
         self.training.model_promoted.connect(self.live.use_model)
+        self.live.model_rejected.connect(self.training.model_rejected)  # a promoted file that did not load
         self.live.settings_changed.connect(lambda: self.training.set_live_model(self.settings.model))
         self.setCentralWidget(self.tabs)
         self.flagged = QLabel("Flagged: 0")

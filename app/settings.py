@@ -100,6 +100,7 @@ class TrainingSettings:
     workers: int = 2  # data-loading processes
     dscbsm_warmup: int = 3  # uniform epochs before DS-CBSM++ steers
     import_format: str = "neu-det"
+    previous_live_model: str = ""  # the live model before the last promotion: what "Roll back" returns to
 
 
 def load_training_settings(store: QSettings | None = None) -> TrainingSettings:

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from bench_models import frames_from_demo, scale_of, untrained_checkpoint
 
-BACKENDS = ("torch", "onnxruntime", "openvino")
+from grace_core.engine.runtimes import RUNTIMES
+
+BACKENDS = tuple(RUNTIMES)
 
 
 def our_pipeline(model_file: Path, frames: list[Path]) -> tuple[float, float]:

@@ -26,7 +26,9 @@ from pathlib import Path
 
 from bench_models import frames_from_demo, untrained_checkpoint
 
-BACKENDS = ("torch", "onnxruntime", "openvino")
+from grace_core.engine.runtimes import RUNTIMES
+
+BACKENDS = tuple(RUNTIMES)
 TARGET = 0.05
 
 

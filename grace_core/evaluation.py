@@ -3,6 +3,10 @@
 The numbers come from ultralytics' own ``DetectionValidator`` (COCO-style 101-point interpolated AP, IoU 0.50 and
 0.50:0.95), so they compare with the paper's and with any YOLO11 run. This module loads the model safely, checks the
 dataset and the split first (clear errors), and returns the metrics as plain data.
+
+A checkpoint runs through ultralytics' validation loop. An exported model (ONNX, OpenVINO) runs through our own
+engine — the exact pre- and post-processing the app uses — image by image, and its detections are matched and
+scored by the same validator's matching and metrics, so both kinds of model are measured the same way.
 """
 
 from __future__ import annotations
@@ -95,27 +99,16 @@ def check_same_classes(model: nn.Module, data_yaml: Path) -> None:
         )
 
 
-def validate(
-    model: str | Path | nn.Module,
-    data: str | Path,
-    split: str = "val",
-    imgsz: int = 640,
-    batch: int = 16,
-    device: str = "cpu",
-    conf: float = 0.001,
-    iou: float = 0.7,
-    workers: int = 0,
-    trust: bool = False,
-) -> ValResult:
-    """Validate ``model`` (a ``.pt`` path, loaded safely unless ``trust``, or a module) on one split."""
-    if imgsz <= 0 or batch <= 0:
-        raise GraceError(f"imgsz and batch must be positive (got imgsz={imgsz}, batch={batch})")
-    data_yaml = check_split(data, split)
-    if not isinstance(model, nn.Module):
-        from grace_core.nn.transfer import load_detection_model
+DEFAULT_IMGSZ = 640  # ultralytics' default, for a checkpoint that does not say what it was trained at
 
-        model = load_detection_model(model, trust=trust)
-    check_same_classes(model, data_yaml)
+
+def model_imgsz(model: nn.Module) -> int:
+    """The image size a checkpoint was trained at (its ``train_args``), else :data:`DEFAULT_IMGSZ`."""
+    trained = (getattr(model, "train_args", None) or {}).get("imgsz")
+    return int(trained) if isinstance(trained, (int, float)) and trained > 0 else DEFAULT_IMGSZ
+
+
+def _validator_class():
     from ultralytics.models.yolo.detect import DetectionValidator
 
     class _KeepingValidator(DetectionValidator):
@@ -126,6 +119,42 @@ def validate(
         def get_stats(self):
             self.matches = {k: np.concatenate(v, 0) for k, v in self.metrics.stats.items() if len(v)}
             return super().get_stats()
+
+    return _KeepingValidator
+
+
+def is_exported(model) -> bool:
+    return isinstance(model, (str, Path)) and Path(model).suffix.lower() in (".onnx", ".xml")
+
+
+def validate(
+    model: str | Path | nn.Module,
+    data: str | Path,
+    split: str = "val",
+    imgsz: int | None = None,
+    batch: int = 16,
+    device: str = "cpu",
+    conf: float = 0.001,
+    iou: float = 0.7,
+    workers: int = 0,
+    trust: bool = False,
+    backend: str = "auto",
+    precision: str = "f32",
+) -> ValResult:
+    """Validate ``model`` on one split: a ``.pt`` path (loaded safely unless ``trust``), a module, or an exported
+    ``.onnx`` / OpenVINO ``.xml`` (run by ``backend``). ``imgsz`` None: the size the model was trained or exported at.
+    """
+    if (imgsz is not None and imgsz <= 0) or batch <= 0:
+        raise GraceError(f"imgsz and batch must be positive (got imgsz={imgsz}, batch={batch})")
+    data_yaml = check_split(data, split)
+    if is_exported(model):
+        return _validate_exported(Path(model), data_yaml, split, imgsz, conf, iou, backend, precision)
+    if not isinstance(model, nn.Module):
+        from grace_core.nn.transfer import load_detection_model
+
+        model = load_detection_model(model, trust=trust)
+    imgsz = imgsz or model_imgsz(model)
+    check_same_classes(model, data_yaml)
 
     args = dict(
         data=str(data_yaml),
@@ -141,15 +170,85 @@ def validate(
         save_json=False,
         half=False,
     )
-    validator = _KeepingValidator(args=args)
+    validator = _validator_class()(args=args)
     try:
         validator(model=model)
     except (FileNotFoundError, RuntimeError) as error:
         if "dataset" in str(error).lower() or "images not found" in str(error).lower():
             raise DatasetError(f"{data_yaml}: {error}") from error
         raise
-    metrics, matches = validator.metrics, validator.matches or {}
     names = model.names if isinstance(model.names, dict) else dict(enumerate(model.names))
+    return _result(validator, names, split)
+
+
+def _validate_exported(
+    path: Path, data_yaml: Path, split: str, imgsz: int | None, conf: float, iou: float, backend: str, precision: str
+) -> ValResult:
+    """Score an exported model through our engine, image by image, with ultralytics' matching and metrics."""
+    import cv2
+    import torch
+
+    from grace_core.data.stats import split_images
+    from grace_core.data.yolo import label_path_for, names_from_yaml, parse_label_file
+    from grace_core.engine.factory import load_engine
+
+    engine = load_engine(path, backend=backend, conf=conf, iou=iou, precision=precision)
+    try:
+        if imgsz is not None and imgsz != engine.info.imgsz:
+            raise GraceError(
+                f"{path.name} was exported at imgsz {engine.info.imgsz}; an exported model runs only at that size "
+                f"(leave --imgsz out, or export again with --imgsz {imgsz})"
+            )
+        data_names = names_from_yaml(data_yaml)
+        if list(engine.info.class_names) != data_names:
+            raise DatasetError(
+                f"the model's classes ({', '.join(engine.info.class_names)}) are not the classes of {data_yaml} "
+                f"({', '.join(data_names)}): validate it on a dataset with the same classes in the same order"
+            )
+        images = split_images(data_yaml).get(split, [])
+        validator = _validator_class()(args=dict(data=str(data_yaml), split=split, plots=False, verbose=False))
+        validator.metrics.names = dict(enumerate(data_names))
+        validator.seen = 0
+        timings = {"preprocess": 0.0, "inference": 0.0, "postprocess": 0.0}
+        for image_path in images:
+            image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise DatasetError(f"{image_path}: cannot be read as an image")
+            height, width = image.shape[:2]
+            label_file = label_path_for(image_path)
+            labels = parse_label_file(label_file) if label_file.is_file() else []
+            boxes = [line.to_box(width, height) for line in labels]
+            truth = np.array([(b.x1, b.y1, b.x2, b.y2) for b in boxes], dtype=np.float32).reshape(-1, 4)
+            truth_cls = np.array([line.class_id for line in labels], dtype=np.float32)
+            prediction = engine.predict(image)
+            for key, value in prediction.timings_ms.items():
+                timings[key] = timings.get(key, 0.0) + value
+            found = prediction.detections
+            pred_cls = found.class_id.astype(np.float32)
+            tp = validator._process_batch(
+                {"bboxes": torch.from_numpy(found.xyxy.astype(np.float32)), "cls": torch.from_numpy(pred_cls)},
+                {"bboxes": torch.from_numpy(truth), "cls": torch.from_numpy(truth_cls)},
+            )["tp"]
+            validator.metrics.update_stats(
+                {
+                    "tp": tp,
+                    "target_cls": truth_cls,
+                    "target_img": np.unique(truth_cls),
+                    "conf": found.confidence.astype(np.float32),
+                    "pred_cls": pred_cls,
+                    "im_name": image_path.name,
+                }
+            )
+            validator.seen += 1
+        validator.get_stats()
+        validator.metrics.speed = {k: v / max(1, len(images)) for k, v in timings.items()}
+        return _result(validator, dict(enumerate(data_names)), split)
+    finally:
+        engine.close()
+
+
+def _result(validator, names: dict, split: str) -> ValResult:
+    metrics, matches = validator.metrics, validator.matches or {}
     if matches.get("target_cls") is not None and len(matches["target_cls"]):
         ap, classes = coco_ap_per_class(matches["tp"], matches["conf"], matches["pred_cls"], matches["target_cls"])
     else:

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grace_core.engine.runtimes import RUNTIMES
 from grace_core.errors import ModelError
 from grace_core.paths import resource_path
 
 DEFAULT_MODEL_STEM = "grace-neu-det"  # resources/models/grace-neu-det.pt (+ .onnx, _openvino/, MODEL_CARD.md)
-FORMAT_PATHS = {
-    "torch": f"{DEFAULT_MODEL_STEM}.pt",
-    "onnxruntime": f"{DEFAULT_MODEL_STEM}.onnx",
-    "openvino": f"{DEFAULT_MODEL_STEM}_openvino/{DEFAULT_MODEL_STEM}.xml",
-}
 
 
 def default_model(backend: str = "torch") -> Path:
-    """Path of the shipped model for ``backend`` (torch, onnxruntime, openvino)."""
-    if backend not in FORMAT_PATHS:
-        raise ModelError(f"no shipped model for backend {backend!r}: use one of {', '.join(FORMAT_PATHS)}")
-    path = resource_path("models", FORMAT_PATHS[backend])
+    """Path of the shipped model for ``backend`` (a runtime of :data:`grace_core.engine.runtimes.RUNTIMES`)."""
+    if backend not in RUNTIMES:
+        raise ModelError(f"no shipped model for backend {backend!r}: use one of {', '.join(RUNTIMES)}")
+    path = resource_path("models", RUNTIMES[backend].shipped)
     if not path.exists():
         raise ModelError(f"the shipped model is missing: {path} (reinstall, or pass --model)")
     return path

@@ -68,15 +68,46 @@ def heatmap_colors(heatmap: np.ndarray, heat_range: tuple[float, float] = DEFAUL
     return strength_colors(heat_strength(heatmap, heat_range))
 
 
+BLEND_ROWS = 256  # rows blended at a time: a huge frame never gets full-size float copies
+
+
 def overlay_heatmap(
     image: np.ndarray,
     heatmap: np.ndarray,
     opacity: float = 0.6,
     heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE,
 ) -> np.ndarray:
-    """Blend the coloured map over the image, each pixel as opaque as it is strong (times ``opacity``)."""
-    alpha = (opacity * heat_strength(heatmap, heat_range))[..., None]
-    return (image * (1.0 - alpha) + heatmap_colors(heatmap, heat_range) * alpha).astype(np.uint8)
+    """Blend the coloured map over the image, each pixel as opaque as it is strong (times ``opacity``).
+
+    The map may be smaller than the image (a sliced frame's map has a bounded size): it is scaled up band by band,
+    so the extra memory is a few hundred rows, not copies of the whole frame.
+    """
+    height, width = image.shape[:2]
+    strength = heat_strength(heatmap, heat_range)
+    colors = strength_colors(strength)
+    out = np.empty_like(image)
+    for top in range(0, height, BLEND_ROWS):
+        bottom = min(height, top + BLEND_ROWS)
+        band_strength = _band(strength, top, bottom, height, width)
+        band_colors = _band(colors, top, bottom, height, width)
+        alpha = (opacity * band_strength)[..., None]
+        out[top:bottom] = (image[top:bottom] * (1.0 - alpha) + band_colors * alpha).astype(np.uint8)
+    return out
+
+
+def _band(values: np.ndarray, top: int, bottom: int, height: int, width: int) -> np.ndarray:
+    """Rows ``top:bottom`` of ``values`` scaled to ``height × width`` (the map's own rows when sizes agree)."""
+    if values.shape[:2] == (height, width):
+        return values[top:bottom]
+    matrix = np.array(
+        [[values.shape[1] / width, 0.0, 0.5 * values.shape[1] / width - 0.5],
+         [0.0, values.shape[0] / height, (top + 0.5) * values.shape[0] / height - 0.5]],
+        dtype=np.float64,
+    )  # fmt: skip
+    return cv2.warpAffine(
+        values, matrix, (width, bottom - top), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )  # fmt: skip
 
 
 def draw_detections(image: np.ndarray, detections: Detections, class_names: Sequence[str]) -> np.ndarray:

@@ -8,7 +8,6 @@ downloaded; everything is written to a temporary folder that is removed afterwar
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import tempfile
 import time
@@ -16,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-BACKEND_MODULES = {"onnxruntime": "onnxruntime", "openvino": "openvino", "torch": "torch"}
+from grace_core.engine.runtimes import RUNTIMES
+
 MIN_DETECTING_SHARE = 0.5  # every demo tile shows a defect; the shipped model finds 60 % of their boxes (card)
 
 
@@ -33,7 +33,7 @@ class Check:
 
 def bundled_backends() -> list[str]:
     """The inference runtimes importable here (a runtime-only build has no torch)."""
-    return [name for name, module in BACKEND_MODULES.items() if importlib.util.find_spec(module) is not None]
+    return [name for name, runtime in RUNTIMES.items() if runtime.installed()]
 
 
 def check_backend(backend: str, frames: int) -> Check:
@@ -98,7 +98,7 @@ def run_self_test(frames: int = 12, train: bool = True, log: Callable[[str], Non
 
     backends = bundled_backends()
     if not backends:
-        checks.append(Check("inference backends", False, "none bundled (onnxruntime, openvino, torch)", 0.0))
+        checks.append(Check("inference backends", False, f"none bundled ({', '.join(RUNTIMES)})", 0.0))
         log(checks[-1].line())
     for backend in backends:
         attempt(f"inspect demo ({backend})", lambda b=backend: check_backend(b, frames))

@@ -3,15 +3,24 @@
 Widgets only show core values: the session (grace_core.inspection) inspects and flags on the worker thread; this
 tab re-applies the thresholds on screen to the newest result (grace_core.flagging.decide), so a slider moves the
 boxes at once, even when paused.
+
+Models: a model chosen while inspecting is loaded and test-run beside the running one (off the GUI thread); the
+session switches to it only when it passes, else inspection goes on with the old model and the tab says why. The
+settings hold the last model that loaded: a choice that failed is never remembered. Threshold and quota changes
+are written to the review store's audit log; the quota only changes on Apply (or Enter), after a confirmation when
+it would remove frames.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 import time
+import weakref
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,6 +29,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -37,22 +47,30 @@ from app.live.status_panel import StatusPanel, staleness_message
 from app.live.thresholds_panel import ThresholdsPanel
 from app.live.trend import DefectTrend
 from app.settings import LiveSettings
-from app.workers.inspection import DisplayUpdate, LiveController
+from app.wheel_guard import guard_wheel
+from app.workers.inspection import DisplayUpdate, LiveController, ModelChoice, engine_loader_for, load_checked_engine
 from app.workers.oneshot import OneShot
 from grace_core.devices import probe_cameras, torch_devices
+from grace_core.engine.base import Engine
 from grace_core.engine.factory import BACKENDS
 from grace_core.errors import GraceError
 from grace_core.flagging import FlagDecision, Thresholds, decide
 from grace_core.inspection import FrameResult, InspectionSession, SessionStarted
-from grace_core.models import resolve_model
+from grace_core.sources.types import SourceState
+from grace_core.store import audit_events
 from grace_core.store.review_store import DB_NAME, ReviewStore, default_root
 
+log = logging.getLogger(__name__)
+
 NO_UPDATE_WARNING_S = 3.0  # the worker reports at least 4 times a second; longer silence means it is stuck
+THRESHOLDS_SETTLE_MS = 1500  # a threshold change is audited once it has rested this long: a drag is one record
+GB = 1024**3
 
 
 class LiveTab(QWidget):
     settings_changed = Signal()
     flagged_count = Signal(int)
+    model_rejected = Signal(str, str)  # the model spec that did not load, and why (the old model goes on)
 
     def __init__(self, settings: LiveSettings, store_root: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,11 +80,23 @@ class LiveTab(QWidget):
         self.engine_info = None
         self.last_result: FrameResult | None = None
         self.decision: FlagDecision | None = None
+        self._source_name = "the source"  # the running source's description (passwords redacted)
         self._last_update_at: float | None = None
         self._loading = False
         self._sticky_error: str | None = None
         self._oneshots: list[OneShot] = []
         self._store: ReviewStore | None = None
+        self._running_model: ModelChoice | None = None  # the model of the session inspecting now
+        self._starting_model: ModelChoice | None = None  # the model the session being started loads
+        self._check_job: OneShot | None = None  # the model being checked beside the running one
+        self._model_notice: tuple[str, str] | None = None  # (level, text) about the last choice, until the next
+        self._last_state: SourceState | None = None
+        self._audited_thresholds = settings.thresholds_value()
+        self._thresholds_timer = QTimer(
+            self, singleShot=True, interval=THRESHOLDS_SETTLE_MS, timeout=self._record_thresholds
+        )
+        self._writer_lock = threading.Lock()
+        self._writer_stores: list[weakref.ref[ReviewStore]] = []  # opened by the writers' threads
         self._build()
         self._restore()  # before connecting: restoring one widget must not save another's unrestored value
         self._connect()
@@ -150,12 +180,20 @@ class LiveTab(QWidget):
         self.quota = QDoubleSpinBox()
         self.quota.setRange(0.1, 10000.0)
         self.quota.setSuffix(" GB")
-        self.quota.setToolTip("Disk space for flagged frames. When full, the oldest unreviewed frames are removed.")
+        self.quota.setToolTip(
+            "Disk space for flagged frames. When full, the oldest unreviewed frames are removed. "
+            "A new value takes effect on Apply (or Enter)."
+        )
+        self.quota_apply = QPushButton("Apply")
+        self.quota_apply.setToolTip("Use this quota (asks first when it would remove stored frames)")
         status_box = QGroupBox("Status")
         status_layout = QVBoxLayout(status_box)
         status_layout.addWidget(self.status)
+        quota_edit = QHBoxLayout()
+        quota_edit.addWidget(self.quota, 1)
+        quota_edit.addWidget(self.quota_apply)
         quota_row = QFormLayout()
-        quota_row.addRow("Store quota", self.quota)
+        quota_row.addRow("Store quota", quota_edit)
         status_layout.addLayout(quota_row)
 
         side = QWidget()
@@ -167,6 +205,8 @@ class LiveTab(QWidget):
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(340)
+        self.side_scroll = scroll
+        guard_wheel(side)  # the wheel scrolls the panel; it edits only a control the operator clicked into
 
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.main_splitter.addWidget(left)
@@ -189,54 +229,37 @@ class LiveTab(QWidget):
         self.heat_toggle.toggled.connect(self._on_overlay_changed)
         self.opacity.valueChanged.connect(self._on_overlay_changed)
         self.thresholds_panel.changed.connect(self.set_thresholds)
-        self.quota.valueChanged.connect(self._on_quota_changed)
+        self.quota.valueChanged.connect(self._on_quota_edited)
+        self.quota.lineEdit().returnPressed.connect(self.apply_quota)
+        self.quota_apply.clicked.connect(self.apply_quota)
         self.controller.session_started.connect(self._on_started)
         self.controller.update.connect(self._on_update)
         self.controller.failed.connect(self._on_failed)
+        self.controller.model_failed.connect(self._on_model_failed)
         self.controller.stopped.connect(self._on_stopped)
 
     def _restore(self) -> None:
         s = self.settings
         self.source_picker.set_spec(s.source)
-        self.model_picker.set_spec(s.model)
-        for combo, value in ((self.backend, s.backend), (self.device, s.device)):
-            if combo.findText(value) < 0:
-                combo.addItem(value)
-            combo.setCurrentText(value)
+        self._show_choice(self._saved_choice())
         self.heat_toggle.setChecked(s.heatmap)
         self.opacity.setValue(round(s.opacity * 100))
         self.quota.setValue(s.quota_gb)
+        self.quota_apply.setEnabled(False)
         self.view.set_heat_visible(s.heatmap)
         self.view.set_opacity(s.opacity)
 
     # -- commands -----------------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """(Re)start inspecting the chosen source with the chosen model."""
-        self.controller.stop()
-        self._sticky_error = None
-        self.banner.clear_message()
-        try:
-            model, backend = resolve_model(self.settings.model, self.settings.backend)
-        except GraceError as exc:
-            self._show_error(str(exc))
-            return
-        quota_bytes = int(self.settings.quota_gb * 1024**3)
-        root = self.store_root
-        session = InspectionSession(
-            self.settings.source,  # camera:N stays text: open_source makes it an int index, never a path
-            model,
-            backend=backend,
-            device=self.settings.device,
-            thresholds=self.settings.thresholds_value(),
-            store_factory=lambda: ReviewStore.open(root, quota_bytes=quota_bytes),
-        )
-        self.pause_button.setChecked(False)
-        self._loading = True
-        self._last_update_at = time.monotonic()
-        self.banner.show_message("info", f"Loading {Path(model).name} on {backend}…")
-        self.controller.start(session)
-        self._update_buttons()
+        """(Re)start inspecting the chosen source with the chosen model (remembered once it has loaded)."""
+        self._start_session(self._choice())
+
+    def choose_model(self, spec: str, backend: str | None = None) -> None:
+        """Put a model in the pickers for the next Start (e.g. ``--model``) without remembering it: the settings
+        keep the previous choice until this one has loaded."""
+        current = self._choice()
+        self._show_choice(ModelChoice(spec, backend or current.backend, current.device))
 
     def stop(self) -> None:
         self.controller.stop()
@@ -259,18 +282,50 @@ class LiveTab(QWidget):
         if session is not None:
             session.thresholds = thresholds  # next frame is flagged with these
         self._redecide()
+        self._thresholds_timer.start()  # audited once it settles: a drag is one record
         self.settings_changed.emit()
 
     def use_model(self, spec: str, backend: str = "auto") -> None:
-        """Switch to another model (e.g. one promoted from the training tab); a running inspection restarts on it."""
-        self.model_picker.set_spec(spec)
-        self.backend.setCurrentText(backend)
+        """Switch to another model (e.g. one promoted from the training tab): it is checked beside the running one
+        and used only when it loads (``model_rejected`` otherwise)."""
+        self._show_choice(ModelChoice(spec, backend, self.device.currentText()))
         self._on_model_chosen()
+
+    @property
+    def running_model(self) -> ModelChoice | None:
+        """The model of the session inspecting now (None when none is)."""
+        return self._running_model
+
+    @property
+    def checking_model(self) -> ModelChoice | None:
+        """The model being loaded and test-run beside the running one, if any."""
+        return self._check_job.choice if self._check_job is not None else None
+
+    def apply_quota(self) -> None:
+        """Use the quota in the box (Apply or Enter); asks first when it would remove stored frames; audited."""
+        old, new = self.settings.quota_gb, round(self.quota.value(), 2)
+        if new == old:
+            self.quota_apply.setEnabled(False)
+            return
+        used = self._usage_bytes()
+        if used is not None and used > new * GB and not self._confirm_eviction(used, new):
+            self.quota.setValue(old)
+            return
+        self.settings.quota_gb = new
+        self._set_writer_quota(int(new * GB))
+        self.quota_apply.setEnabled(False)
+        self._audit(audit_events.QUOTA_CHANGED, {"from_gb": old, "to_gb": new, "used_bytes": used})
+        self.settings_changed.emit()
+        self._show_store_usage()
 
     def shutdown(self) -> None:
         """Stop everything this tab started (the window is closing)."""
         self._watchdog.stop()
         self._slow_timer.stop()
+        if self._thresholds_timer.isActive():  # a change still settling is recorded, not lost
+            self._thresholds_timer.stop()
+            self._record_thresholds()
+        self._check_job = None  # a check still running closes its engine when it ends (see _on_model_checked)
         self.controller.stop()
         for job in self._oneshots:
             job.join(timeout=5.0)
@@ -285,12 +340,17 @@ class LiveTab(QWidget):
         self.banner.clear_message()
         info = started.engine
         self.engine_info = info
+        self._running_model = self._starting_model
+        if self._running_model is not None:
+            self._commit_model(self._running_model)  # it loaded: now it is remembered
         self.model_label.setText(f"{info.model_id} on {info.backend}")
         self.model_label.setToolTip(info.model_path)
+        self.status.show_model(f"{info.model_id} on {info.backend}", info.model_path)
         self.classes_label.setText(", ".join(info.class_names))
         self.thresholds_panel.set_classes(info.class_names, self.settings.thresholds_value())
         self.legend.set_range(info.heat_range, info.has_heatmap)
         self.trend.set_classes(info.class_names)
+        self._source_name = started.source.description
         self.view.placeholder = f"Waiting for the first frame from {started.source.description}…"
         if not self.view.has_frame:
             self.view.clear(self.view.placeholder)
@@ -298,6 +358,7 @@ class LiveTab(QWidget):
     def _on_update(self, item: DisplayUpdate) -> None:
         self._last_update_at = time.monotonic()
         update = item.update
+        self._last_state = update.state
         result = update.result
         if result is not None and item.frame_image is not None and result is not self.last_result:
             self.last_result = result
@@ -309,7 +370,8 @@ class LiveTab(QWidget):
         if self._sticky_error is not None:  # a failure stays on screen until the next start
             return
         saving = update.stats.saving
-        message = staleness_message(update, self.last_result.frame.timestamp if self.last_result else None)
+        shown_at = self.last_result.frame.timestamp if self.last_result else None
+        message = staleness_message(update, shown_at, self._source_name)
         if saving is not None and saving.errors and saving.last_error:
             self.banner.show_message(
                 "error",
@@ -318,6 +380,8 @@ class LiveTab(QWidget):
             )
         elif message is not None:
             self.banner.show_message(*message)
+        elif self._model_notice is not None:  # the picture is live: say what became of the model chosen
+            self.banner.show_message(*self._model_notice)
         else:
             self.banner.clear_message()
 
@@ -325,8 +389,24 @@ class LiveTab(QWidget):
         self._loading = False
         self._show_error(message)
 
+    def _on_model_failed(self, message: str) -> None:
+        """The session's model did not load: nothing inspects. The pickers go back to the last model that loaded."""
+        self._loading = False
+        failed = self._starting_model or self._choice()
+        saved = self._saved_choice()
+        self._show_choice(saved)
+        if saved == failed:
+            advice = "Choose another model, then press Start."
+        else:
+            advice = f"The model is set back to {saved.name}, the last one that loaded: press Start to inspect with it."
+        self._show_error(f"Cannot load {failed.name}: {message.rstrip('.')}. Nothing is being inspected. {advice}")
+        self.model_rejected.emit(failed.spec, message)
+
     def _on_stopped(self) -> None:
         self._loading = False
+        self._running_model = None
+        self.status.show_stopped("ended" if self._last_state is SourceState.ENDED else "stopped")
+        self.model_label.setText("— (not inspecting)")
         self._update_buttons()
 
     def _show_error(self, message: str) -> None:
@@ -337,6 +417,15 @@ class LiveTab(QWidget):
         self._update_buttons()
 
     # -- helpers ------------------------------------------------------------------------------------------------
+
+    def _forget_picture(self) -> None:
+        """Drop the previous session's frame, boxes and detections: shown under a new session's banner they would
+        pass for the new source's picture (and "Connection lost" for a source that never connected)."""
+        self.last_result = None
+        self.decision = None
+        self._source_name = "the source"
+        self.view.clear("Starting…")
+        self.table.setRowCount(0)
 
     def _redecide(self) -> None:
         """Apply the thresholds on screen to the newest result (pure core logic, cheap)."""
@@ -353,13 +442,116 @@ class LiveTab(QWidget):
         if start:
             self.start()
 
-    def _on_model_chosen(self, *_: object) -> None:
-        self.settings.model = self.model_picker.spec()
-        self.settings.backend = self.backend.currentText()
-        self.settings.device = self.device.currentText()
+    # -- models: chosen → checked beside the running one → switched to (or refused, the old one going on) --------
+
+    def _choice(self) -> ModelChoice:
+        return ModelChoice(self.model_picker.spec(), self.backend.currentText(), self.device.currentText())
+
+    def _saved_choice(self) -> ModelChoice:
+        return ModelChoice(self.settings.model, self.settings.backend, self.settings.device)
+
+    def _show_choice(self, choice: ModelChoice) -> None:
+        """Show ``choice`` in the pickers without treating it as a new choice."""
+        self.model_picker.set_spec(choice.spec)  # emits nothing: only the operator's pick does
+        with QSignalBlocker(self.backend), QSignalBlocker(self.device):
+            for combo, value in ((self.backend, choice.backend), (self.device, choice.device)):
+                if combo.findText(value) < 0:
+                    combo.addItem(value)
+                combo.setCurrentText(value)
+
+    def _commit_model(self, choice: ModelChoice) -> None:
+        """Remember ``choice`` (it has loaded): the only place the model settings change."""
+        if choice == self._saved_choice():
+            return
+        self.settings.model, self.settings.backend, self.settings.device = choice.spec, choice.backend, choice.device
         self.settings_changed.emit()
+
+    def _start_session(self, choice: ModelChoice, engine: Engine | None = None) -> None:
+        """Stop the running session and start one with ``choice``: ``engine`` is its model already loaded and
+        checked (a switch), else the new session loads and checks it in its own thread."""
+        self._check_job = None  # a check in flight is overtaken by this start
+        self.controller.stop()
+        self._forget_picture()
+        self._sticky_error = None
+        self._model_notice = None
+        session = InspectionSession(
+            self.settings.source,  # camera:N stays text: open_source makes it an int index, never a path
+            choice.spec,
+            backend=choice.backend,
+            device=choice.device,
+            thresholds=self.settings.thresholds_value(),
+            store_factory=self._open_writer_store,
+            engine_loader=engine_loader_for(engine),
+        )
+        self._starting_model = choice
+        self.pause_button.setChecked(False)
+        self._loading = True
+        self._last_update_at = time.monotonic()
+        verb = "Switching to" if engine is not None else "Loading"
+        self.banner.show_message("info", f"{verb} {choice.describe()}…")
+        self.status.show_stopped("starting")
+        self.controller.start(session)
+        self._update_buttons()
+
+    def _on_model_chosen(self, *_: object) -> None:
+        """A model, backend or device was picked: check it beside whatever runs; nothing changes until it passes."""
+        choice = self._choice()
+        running = self.controller.running
+        current = (self._running_model or self._starting_model) if running else self._saved_choice()
+        if choice == current or current is None:  # back to what runs (or is remembered): nothing to check
+            self._check_job = None
+            self._model_notice = None
+            if not running and self._sticky_error is None:
+                self.banner.clear_message()
+            return
+        if self.checking_model == choice:
+            return
+        job = OneShot(lambda: load_checked_engine(choice), "model-check", self)
+        job.choice = choice
+        job.done.connect(self._on_model_checked)
+        job.failed.connect(self._on_model_check_failed)
+        self._check_job = job
+        self._oneshots.append(job.start())
+        going_on = f"; inspection goes on with {current.name} meanwhile" if running else ""
+        self._set_model_notice("info", f"Checking {choice.name} (loading it and running a test prediction){going_on}…")
+
+    def _on_model_checked(self, engine: Engine) -> None:
+        job = self.sender()
+        if job is None or job is not self._check_job:  # overtaken by a newer choice, a Start, or closing
+            engine.close()
+            return
+        self._check_job = None
+        self._model_notice = None
         if self.controller.running:
-            self.start()
+            self._start_session(job.choice, engine)  # remembered once the new session reports it started
+            return
+        engine.close()
+        self._commit_model(job.choice)
+        self._set_model_notice("info", f"{job.choice.name} loaded and passed a test prediction: Start uses it.")
+
+    def _on_model_check_failed(self, message: str) -> None:
+        job = self.sender()
+        if job is None or job is not self._check_job:
+            return
+        self._check_job = None
+        reason = message.rstrip(".")
+        running = self.controller.running and self._running_model is not None
+        kept = self._running_model if running and self._running_model is not None else self._saved_choice()
+        self._show_choice(kept)
+        if running:
+            text = f"{job.choice.name} was not loaded: {reason}. Inspection goes on with {kept.name}; nothing changed."
+        else:
+            text = f"{job.choice.name} was not loaded: {reason}. The model stays {kept.name}."
+        self._set_model_notice("warning" if running else "error", text)
+        self.model_rejected.emit(job.choice.spec, message)
+
+    def _set_model_notice(self, level: str, text: str) -> None:
+        """Say what became of the model chosen: at once, and (while inspecting) whenever the picture is live."""
+        self._model_notice = (level, text)
+        if not self.controller.running:
+            self._sticky_error = None  # a new choice replaces the last failure's message
+        if self._sticky_error is None:
+            self.banner.show_message(level, text)
 
     def _on_overlay_changed(self, *_: object) -> None:
         self.settings.heatmap = self.heat_toggle.isChecked()
@@ -368,9 +560,75 @@ class LiveTab(QWidget):
         self.view.set_opacity(self.settings.opacity)
         self.settings_changed.emit()
 
-    def _on_quota_changed(self, value: float) -> None:
-        self.settings.quota_gb = value
-        self.settings_changed.emit()
+    # -- thresholds and quota: deliberate, and audited -------------------------------------------------------
+
+    def _record_thresholds(self) -> None:
+        """One audit row for the thresholds' settled change (old → new); nothing when they came back."""
+        new = self.settings.thresholds_value()
+        change = audit_events.thresholds_change(self._audited_thresholds, new)
+        if not change:
+            return
+        details = {
+            "from": self._audited_thresholds.to_dict(),
+            "to": new.to_dict(),
+            "changes": change,
+            "model": self.engine_info.model_id if self.engine_info is not None else None,
+        }
+        if self._audit(audit_events.THRESHOLDS_CHANGED, details):
+            self._audited_thresholds = new
+
+    def _audit(self, action: str, details: dict) -> bool:
+        """Record a settings change; if the store cannot be written the change stands, and the banner says so."""
+        try:
+            audit_events.record(self.store_root, action, details)
+        except (GraceError, OSError, sqlite3.Error) as error:
+            log.warning("%s not recorded in the audit log: %s", action, error)
+            self.banner.show_message("warning", f"Changed, but not recorded in the audit log: {error}")
+            return False
+        return True
+
+    def _on_quota_edited(self, value: float) -> None:
+        self.quota_apply.setEnabled(round(value, 2) != self.settings.quota_gb)
+
+    def _confirm_eviction(self, used_bytes: int, new_gb: float) -> bool:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Lower the store quota?",
+            f"The review store holds {used_bytes / GB:.2f} GB of flagged frames. With a quota of {new_gb:.2f} GB the "
+            f"oldest unreviewed frames — about {(used_bytes - new_gb * GB) / GB:.2f} GB — are removed as soon as "
+            "inspection saves its next flagged frame. Reviewed frames are never removed.\n\nLower the quota?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        answer = box.exec()
+        box.deleteLater()
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _usage_bytes(self) -> int | None:
+        try:
+            if self._store is None and (self.store_root / DB_NAME).exists():
+                self._store = ReviewStore.open(self.store_root, quota_bytes=int(self.settings.quota_gb * GB))
+            return self._store.usage_bytes() if self._store is not None else None
+        except (GraceError, OSError, sqlite3.Error) as exc:
+            log.warning("review store usage unavailable: %s", exc)
+            return None
+
+    def _open_writer_store(self) -> ReviewStore:
+        """The session writer's store (called on the writer's thread), with today's quota; kept (weakly) so that
+        Apply changes the quota it enforces at once."""
+        store = ReviewStore.open(self.store_root, quota_bytes=int(self.settings.quota_gb * GB))
+        with self._writer_lock:
+            self._writer_stores = [ref for ref in self._writer_stores if ref() is not None] + [weakref.ref(store)]
+        return store
+
+    def _set_writer_quota(self, quota_bytes: int) -> None:
+        """A plain int the writer reads before each eviction pass: safe to set from this thread."""
+        with self._writer_lock:
+            stores = [ref() for ref in self._writer_stores]
+        for store in [self._store, *stores]:
+            if store is not None:
+                store.quota_bytes = quota_bytes
 
     def _update_buttons(self) -> None:
         running = self.controller.running

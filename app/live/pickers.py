@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QInputDialog, QWidget
 
+from grace_core.engine.runtimes import describe_model_files, file_filter
 from grace_core.models import SHIPPED
+from grace_core.sources.genicam import GenICamCamera, parse_serial
+from grace_core.sources.stream import redact_url
 
 _ASK_VIDEO, _ASK_FOLDER, _ASK_URL, _ASK_MODEL = "?video", "?folder", "?url", "?model"
+_CAMERA_SPECS = ("camera:", "genicam:")
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.m4v *.wmv *.mpg *.mpeg *.webm);;All files (*)"
-MODEL_FILTER = "Models (*.pt *.onnx *.xml);;All files (*)"
+MODEL_FILTER = file_filter()
 
 
 def describe_source(spec: str) -> str:
@@ -19,7 +24,10 @@ def describe_source(spec: str) -> str:
         return "Demo: built-in NEU-DET steel strip"
     if spec.startswith("camera:"):
         return f"Camera {spec.split(':', 1)[1]}"
-    return spec
+    if spec.lower().startswith("genicam:"):
+        serial = parse_serial(spec.split(":", 1)[1])
+        return f"GenICam camera {serial}" if serial else "GenICam camera (first found)"
+    return redact_url(spec)  # the entry keeps the full spec as its data; its label never shows a password
 
 
 class _SpecCombo(QComboBox):
@@ -79,14 +87,21 @@ class SourcePicker(_SpecCombo):
     def describe(self, spec: str) -> str:
         return describe_source(spec)
 
-    def set_cameras(self, indices: list[int]) -> None:
+    def set_cameras(self, cameras: Sequence[int | GenICamCamera]) -> None:
+        """List what *Find cameras* found: OpenCV camera indices and GenICam cameras (labelled with their model
+        and serial), replacing the previous list but keeping the entry in use."""
         for index in range(self.count() - 1, -1, -1):
-            if str(self.itemData(index)).startswith("camera:") and self.itemData(index) != self._current:
+            data = str(self.itemData(index))
+            if data.startswith(_CAMERA_SPECS) and data != self._current:
                 self.removeItem(index)
-        for camera in indices:
-            spec = f"camera:{camera}"
-            if self.findData(spec) < 0:
-                self.insertItem(1, describe_source(spec), spec)
+        for position, camera in enumerate(cameras, start=1):
+            spec = camera.spec if isinstance(camera, GenICamCamera) else f"camera:{camera}"
+            label = camera.label if isinstance(camera, GenICamCamera) else describe_source(spec)
+            existing = self.findData(spec)
+            if existing < 0:
+                self.insertItem(position, label, spec)
+            else:
+                self.setItemText(existing, label)
 
     def ask(self, action: str) -> str | None:
         if action == _ASK_VIDEO:
@@ -102,7 +117,7 @@ class ModelPicker(_SpecCombo):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.addItem("Shipped GRACE model (grace-neu-det)", SHIPPED)
-        self.addItem("Open model file (.pt, .onnx, OpenVINO .xml)…", _ASK_MODEL)
+        self.addItem(f"Open model file ({describe_model_files()})…", _ASK_MODEL)
         self._current = SHIPPED
 
     def describe(self, spec: str) -> str:

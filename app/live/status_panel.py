@@ -19,8 +19,15 @@ STATE_TEXT = {
 }
 
 
-def staleness_message(update: InspectionUpdate, last_frame_time: float | None) -> tuple[str, str] | None:
-    """(level, text) for the banner when the picture on screen is not a live one; None when it is."""
+def staleness_message(
+    update: InspectionUpdate, last_frame_time: float | None, source_name: str = "the source"
+) -> tuple[str, str] | None:
+    """(level, text) for the banner when the picture on screen is not a live one; None when it is.
+
+    ``last_frame_time``: capture time of the frame on screen, None when this session has shown none yet, which is
+    how a source that never connected ("Cannot connect") is told from one that lost its link ("Connection lost").
+    ``source_name`` is shown as is: pass a redacted description, never a URL with its password.
+    """
     shown_at = time.strftime("%H:%M:%S", time.localtime(last_frame_time)) if last_frame_time is not None else "never"
     state = update.state
     if update.paused:
@@ -32,9 +39,16 @@ def staleness_message(update: InspectionUpdate, last_frame_time: float | None) -
             f"at {shown_at}. Check the camera or cable.",
         )
     if state is SourceState.RECONNECTING and last_frame_time is None:
-        return "error", "Cannot open the source — retrying. Check that the camera is connected or the address is right."
+        return (
+            "error",
+            f"Cannot connect to {source_name} — retrying. Check that the camera is connected and on, and that the "
+            "address and credentials are right.",
+        )
     if state is SourceState.RECONNECTING:
-        return "error", f"Connection lost — reconnecting. The image shown was captured at {shown_at}."
+        return (
+            "error",
+            f"Connection lost to {source_name} — reconnecting. The image shown was captured at {shown_at}.",
+        )
     if state is SourceState.CONNECTING:
         return "info", "Connecting to the source…"
     if state is SourceState.ENDED:
@@ -47,7 +61,10 @@ class StatusPanel(QWidget):
         super().__init__(parent)
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.state = QLabel("—")
+        self.state = QLabel("stopped")
+        self.model = QLabel("none")
+        self.model.setWordWrap(True)
+        self.model.setToolTip("The model inspecting now: a new one is named here only once it has loaded and passed")
         self.fps = QLabel("—")
         self.latency = QLabel("—")
         self.dropped = QLabel("—")
@@ -56,6 +73,7 @@ class StatusPanel(QWidget):
         self.storage.setWordWrap(True)
         for label, widget in (
             ("Source", self.state),
+            ("Model running", self.model),
             ("Frame rate", self.fps),
             ("Latency p50 / p95", self.latency),
             ("Dropped frames", self.dropped),
@@ -63,6 +81,18 @@ class StatusPanel(QWidget):
             ("Review store", self.storage),
         ):
             layout.addRow(label, widget)
+
+    def show_model(self, text: str | None, path: str = "") -> None:
+        """Name the model inspecting now; None: no model runs (stopped, or the one chosen did not load)."""
+        self.model.setText(text or "none")
+        self.model.setToolTip(path)
+
+    def show_stopped(self, why: str = "stopped") -> None:
+        """Nothing inspects: no frame rate or latency is shown as if it were current."""
+        self.state.setText(why)
+        self.fps.setText("—")
+        self.latency.setText("—")
+        self.show_model(None)
 
     def show_update(self, update: InspectionUpdate, display_dropped: int) -> None:
         stats = update.stats

@@ -1,7 +1,8 @@
 """Per-class thresholds: visibility, and one two-handle slider per class — uncertain (left) and flag (right).
 
 The widget only edits a :class:`~grace_core.flagging.Thresholds` value; what the thresholds mean is decided in
-``grace_core.flagging``.
+``grace_core.flagging``. The mouse wheel moves a slider or the IoU box only once it has been clicked (focused):
+scrolling the side panel over them scrolls the panel (:mod:`app.wheel_guard`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QW
 from superqt import QLabeledDoubleRangeSlider
 
 from app.imaging import qcolor_for_class
+from app.wheel_guard import guard_wheel
 from grace_core.flagging import Thresholds
 
 
@@ -80,6 +82,7 @@ class ThresholdsPanel(QWidget):
             self._layout.addWidget(QLabel("NMS IoU"), row, 0)
             self._layout.addWidget(self.iou, row, 1)
             self.iou.setValue(thresholds.iou)
+            guard_wheel(self)  # the rows are new widgets
         finally:
             self._building = False
 

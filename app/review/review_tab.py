@@ -40,12 +40,12 @@ from app.live.frame_view import DrawnBox
 from app.review.frame_list import FrameListModel
 from app.review.review_view import ReviewView
 from app.workers.progress_job import ProgressJob
-from grace_core.errors import GraceError
+from grace_core.errors import GraceError, StoreError
 from grace_core.paths import free_path, user_data_dir
-from grace_core.store import FrameFilter, ReviewStore
+from grace_core.store import FrameFilter, NoStoreError, ReviewStore, db
 from grace_core.store.facets import Facets
 from grace_core.store.records import DetectionRecord, FrameRecord
-from grace_core.store.review_store import DB_NAME, default_root
+from grace_core.store.review_store import default_root
 
 log = logging.getLogger(__name__)
 
@@ -234,16 +234,24 @@ class ReviewTab(QWidget):
     # -- store and filters ----------------------------------------------------------------------------------------
 
     def open_store(self) -> bool:
-        """Open the store if it exists (the live tab creates it with its first flagged frame)."""
+        """Open the store if there is one (the live tab creates it with its first flagged frame); never create one.
+
+        Anything else — not a store, damaged, newer — is said in the banner, and the list says it cannot be read,
+        so that an unreadable store never looks like a store without frames.
+        """
         if self.store is not None:
             return True
-        if not (self.store_root / DB_NAME).exists():
-            self.banner.show_message("info", f"No flagged frames yet: the live tab saves them to {self.store_root}.")
-            return False
         try:
-            self.store = ReviewStore.open(self.store_root)
+            self.store = ReviewStore.open_existing(self.store_root, readonly=False)  # it records verdicts
+        except NoStoreError as error:
+            if error.found_file:  # a file that is not a store: left exactly as it is
+                self._show_unreadable("warning", f"Cannot list flagged frames: {error}.")
+            else:
+                note = f"No flagged frames yet: the live tab saves them to {self.store_root}."
+                self.banner.show_message("info", note)
+            return False
         except (GraceError, OSError) as error:
-            self.banner.show_message("error", f"Cannot open the review store {self.store_root}: {error}")
+            self._show_unreadable("error", f"Cannot open the review store {self.store_root}: {error}")
             return False
         self.banner.clear_message()
         return True
@@ -252,6 +260,16 @@ class ReviewTab(QWidget):
         """Re-read the facets and the list (new frames from the live tab), keeping the selected frame if listed."""
         if not self.open_store() or self.store is None:
             return
+        try:
+            with db.store_errors(self.store.db_path):  # damage met after the open's check: say so, don't list nothing
+                self._refill_filters()
+                self.apply_filters()
+        except StoreError as error:
+            self._close_store()
+            self._show_unreadable("error", f"Cannot read the review store {self.store_root}: {error}")
+
+    def _refill_filters(self) -> None:
+        assert self.store is not None
         self.facets = self.store.facets()
         for combo, values in (
             (self.class_filter, self.facets.class_names),
@@ -261,7 +279,20 @@ class ReviewTab(QWidget):
             _refill(combo, [ANY, *values])
         for combo in (self.new_box_class, self.relabel_class):
             _refill(combo, list(self.facets.class_names))
-        self.apply_filters()
+
+    def _show_unreadable(self, level: str, message: str) -> None:
+        """The banner says why; the list is emptied and says it could not be read (not "0 flagged frames")."""
+        self.banner.show_message(level, message)
+        self.model.reset(None, FrameFilter())
+        self.count_label.setText("The review store cannot be read: see the message above.")
+        self.current = None
+        self.view.clear(message)
+        self._set_frame_controls(False)
+
+    def _close_store(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
     def current_filter(self) -> FrameFilter:
         values: dict = dict(VERDICT_FILTERS.get(self.verdict_filter.currentText(), {}))
@@ -456,7 +487,7 @@ class ReviewTab(QWidget):
         root = self.store_root
 
         def work(progress):
-            with ReviewStore.open(root) as store:
+            with ReviewStore.open_existing(root) as store:  # read-only, its own connection in the worker thread
                 return export_reviewed(store, Path(out), merge_with=Path(merge_with) if merge_with else None,
                                        progress=progress)  # fmt: skip
 
@@ -470,7 +501,7 @@ class ReviewTab(QWidget):
         stem = Path(folder) / time.strftime("grace-report-%Y%m%d-%H%M%S")
 
         def work(progress):
-            with ReviewStore.open(root) as store:
+            with ReviewStore.open_existing(root) as store:
                 report = shift_report(store, where.since, where.until, where.source_id)
             csv_path, html_path = stem.with_suffix(".csv"), stem.with_suffix(".html")
             write_csv(report, csv_path)
@@ -531,9 +562,7 @@ class ReviewTab(QWidget):
     def shutdown(self) -> None:
         for job in list(self._jobs):
             job.join(60.0)  # an export or report finishing its files
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        self._close_store()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

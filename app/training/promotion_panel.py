@@ -1,12 +1,16 @@
 """A finished run against the live model on the run's own validation split, class by class; promote or export it.
 
 Both models are validated by ``grace val`` in a worker process (the same numbers the CLI and docs/results.md use).
-Promotion needs that evidence first: the button unlocks once the run's own validation is in.
+Promotion needs that evidence first: the button unlocks once the run's own validation is in. It is never one click:
+a dialog shows the Δ overall and per class, and a run that is worse than the live model (or not compared with it)
+goes live only with a typed reason (:mod:`app.training.promotion_dialogs`). *Roll back* returns to the model that
+was live before the last promotion, after a confirmation.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -25,12 +29,27 @@ from PySide6.QtWidgets import (
 )
 
 from app.training.process import ProcessEnd, WorkerProcess
+from app.training.promotion_dialogs import PromotionDialog, confirm_rollback
+from grace_core.engine.runtimes import EXPORT_FORMATS
 from grace_core.errors import GraceError
-from grace_core.training.compare import ComparisonRow, checkpoint_of, compare
+from grace_core.training.compare import ComparisonRow, PromotionCheck, check_promotion, checkpoint_of, compare
 from grace_core.training.runs import RunInfo
 
 COLUMNS = ("class", "boxes", "run AP50", "live AP50", "run AP50-95", "live AP50-95", "Δ AP50-95")
-COMPARE_FOLDER = "compare"  # in the run folder: candidate.json, live.json
+COMPARE_FOLDER = "compare"  # in the run folder: candidate.json, live.json, live_model.txt (what live.json scored)
+COMPARED_WITH = "live_model.txt"
+
+
+@dataclass(frozen=True)
+class PromotionRequest:
+    """A promotion the engineer confirmed: the evidence, the rule's verdict and the override reason (if needed)."""
+
+    run: RunInfo
+    model_file: str
+    previous_model: str
+    rows: tuple[ComparisonRow, ...]
+    check: PromotionCheck
+    reason: str | None
 
 
 def promoted_file(run: RunInfo) -> Path | None:
@@ -46,7 +65,8 @@ def _cell(value: float | None) -> str:
 
 
 class PromotionPanel(QWidget):
-    promote_requested = Signal(object, str)  # RunInfo, the model file to make live
+    promote_requested = Signal(object)  # PromotionRequest, confirmed in its dialog
+    rollback_requested = Signal(str)  # the previous live model, confirmed
     log_line = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -54,9 +74,10 @@ class PromotionPanel(QWidget):
         self.candidate_label = QLabel("No finished run selected.", wordWrap=True)
         self.live_label = QLabel(wordWrap=True)
         self.compare_button = QPushButton("Compare with the live model", clicked=self.compare)
-        self.promote_button = QPushButton("Make it the live model", clicked=self._promote)
+        self.promote_button = QPushButton("Make it the live model…", clicked=self._promote)
+        self.rollback_button = QPushButton("Roll back to the previous model…", clicked=self._rollback)
         self.export_format = QComboBox()
-        self.export_format.addItems(["onnx", "openvino"])
+        self.export_format.addItems(EXPORT_FORMATS)
         self.export_button = QPushButton("Export", clicked=self.export)
         self.status = QLabel(wordWrap=True)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -67,6 +88,7 @@ class PromotionPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.compare_button)
         buttons.addWidget(self.promote_button)
+        buttons.addWidget(self.rollback_button)
         buttons.addStretch(1)
         buttons.addWidget(QLabel("Export to"))
         buttons.addWidget(self.export_format)
@@ -83,7 +105,9 @@ class PromotionPanel(QWidget):
         self.process.ended.connect(self._on_ended)
         self.run: RunInfo | None = None
         self.live_model = "shipped"
+        self.previous_model = ""  # live before the last promotion: what Roll back returns to
         self.rows: list[ComparisonRow] = []
+        self.compared_with: str | None = None  # the live model the shown comparison scored (None: not recorded)
         self._queue: list[tuple[str, list[str]]] = []
         self._step = ""
         self._output: list[str] = []
@@ -95,7 +119,7 @@ class PromotionPanel(QWidget):
     def set_candidate(self, run: RunInfo | None) -> None:
         if self.process.running:
             return
-        self.run, self.rows = run, []
+        self.run, self.rows, self.compared_with = run, [], None
         self.table.setRowCount(0)
         self.status.clear()
         if run is None:
@@ -112,6 +136,11 @@ class PromotionPanel(QWidget):
     def set_live_model(self, spec: str) -> None:
         self.live_model = spec
         self.live_label.setText(f"Live model now: {spec}")
+        self._update()
+
+    def set_previous_model(self, spec: str) -> None:
+        self.previous_model = spec
+        self._update()
 
     # -- actions --------------------------------------------------------------------------------------------------
 
@@ -125,6 +154,7 @@ class PromotionPanel(QWidget):
         base += ["--device", str(run.job.get("device", "cpu"))]
         self._queue = [("your run", ["val", "--model", str(run.best), *base, "--json", str(folder / "candidate.json")])]
         (folder / "live.json").unlink(missing_ok=True)
+        (folder / COMPARED_WITH).write_text(self.live_model, encoding="utf-8")
         try:
             live = checkpoint_of(self.live_model)
             live_args = ["val", "--model", str(live), *base, "--json", str(folder / "live.json")]
@@ -145,9 +175,26 @@ class PromotionPanel(QWidget):
         self.process.shutdown(grace_ms=0)
 
     def _promote(self) -> None:
-        target = promoted_file(self.run) if self.run is not None else None
-        if target is not None:
-            self.promote_requested.emit(self.run, str(target))
+        """Confirm in the dialog (Δ shown; a typed reason when the run is worse), then ask the tab to promote."""
+        run = self.run
+        target = promoted_file(run) if run is not None else None
+        if run is None or target is None or not self.rows:
+            return
+        check = check_promotion(self.rows, self.compared_with, self.live_model)
+        dialog = PromotionDialog(run.name, str(target), self.live_model, self.rows, check, self)
+        accepted = dialog.exec() == PromotionDialog.DialogCode.Accepted
+        reason = dialog.reason()
+        dialog.deleteLater()
+        if not accepted:
+            self.log_line.emit(f"promotion of {target} cancelled")
+            return
+        request = PromotionRequest(run, str(target), self.live_model, tuple(self.rows), check, reason)
+        self.promote_requested.emit(request)
+
+    def _rollback(self) -> None:
+        previous = self.previous_model
+        if previous and previous != self.live_model and confirm_rollback(self, self.live_model, previous):
+            self.rollback_requested.emit(previous)
 
     # -- the worker queue -----------------------------------------------------------------------------------------
 
@@ -192,6 +239,10 @@ class PromotionPanel(QWidget):
             live = json.loads((folder / "live.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             live = {}
+        try:
+            self.compared_with = (folder / COMPARED_WITH).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            self.compared_with = None  # a comparison from before this was recorded
         return candidate, live
 
     def _show(self, candidate: dict, live: dict) -> None:
@@ -223,4 +274,9 @@ class PromotionPanel(QWidget):
         self.export_button.setEnabled(has_best and not busy)
         self.promote_button.setEnabled(has_best and not busy and bool(self.rows))
         target = promoted_file(self.run) if self.run is not None else None
-        self.promote_button.setToolTip(f"makes {target} the live model" if target else "")
+        self.promote_button.setToolTip(f"makes {target} the live model, after a confirmation" if target else "")
+        can_roll_back = bool(self.previous_model) and self.previous_model != self.live_model
+        self.rollback_button.setEnabled(can_roll_back and not busy)
+        self.rollback_button.setToolTip(
+            f"puts {self.previous_model} back live" if can_roll_back else "no promotion to roll back"
+        )

@@ -3,11 +3,15 @@
 Data flow: the form makes a :class:`TrainJob`; the job's command line runs in a :class:`WorkerProcess`; its protocol
 events fold into a :class:`TrainingHistory`, which the curves, progress bar and runs list show. Nothing here trains:
 the worker does, so the window stays responsive and a crash in training cannot take the app down.
+
+Promotion: confirmed in the promotion panel's dialog, recorded in the audit log (no record, no promotion), then
+handed to the live tab, which loads and checks the file before switching. The tab learns the outcome from the live
+model it is told about (``set_live_model``) or from ``model_rejected``; the model that was live before is kept for
+*Roll back*.
 """
 
 from __future__ import annotations
 
-import getpass
 import logging
 import time
 from pathlib import Path
@@ -32,13 +36,16 @@ from app.settings import TrainingSettings, save_training_settings
 from app.training.curves import TrainingCurves
 from app.training.dataset_panel import DatasetPanel
 from app.training.process import ProcessEnd, WorkerProcess
-from app.training.promotion_panel import PromotionPanel
+from app.training.promotion_panel import PromotionPanel, PromotionRequest
 from app.training.runs_panel import RunsPanel
 from app.training.settings_panel import RunSettingsPanel
+from app.wheel_guard import guard_wheel
 from app.workers.oneshot import OneShot
 from grace_core.devices import torch_devices
 from grace_core.paths import free_path
-from grace_core.store.review_store import ReviewStore, default_root
+from grace_core.store import audit_events
+from grace_core.store.review_store import default_root
+from grace_core.training.compare import comparison_details
 from grace_core.training.history import TrainingHistory
 from grace_core.training.job import TrainJob, default_project
 from grace_core.training.protocol import Event
@@ -78,9 +85,11 @@ class TrainingTab(QWidget):
         self.resumable: Path | None = None  # last.pt of a run that stopped early
         self.process = WorkerProcess(self)
         self._oneshots: list[OneShot] = []
+        self._pending: tuple[str, str, str] | None = None  # (model file, previous model, what) sent to the live tab
         self._build()
         self._connect()
         self.settings_panel.load(settings)
+        self.promotion.set_previous_model(settings.previous_live_model)
         self.dataset.set_format(settings.import_format)
         if settings.data:
             self.dataset.set_dataset(settings.data)
@@ -110,6 +119,7 @@ class TrainingTab(QWidget):
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(controls)
         scroll.setMinimumWidth(380)
+        guard_wheel(controls)  # the wheel scrolls the form; it edits only a field the engineer clicked into
 
         self.banner = Banner()
         self.phase = QLabel("No run yet.")
@@ -163,6 +173,7 @@ class TrainingTab(QWidget):
         self.runs.open_requested.connect(self.show_run)
         self.runs.resume_requested.connect(lambda run: self.resume(run.last))
         self.promotion.promote_requested.connect(self.promote)
+        self.promotion.rollback_requested.connect(self.roll_back)
         self.promotion.log_line.connect(self._append_log)
 
     # -- public API -------------------------------------------------------------------------------------------
@@ -172,7 +183,30 @@ class TrainingTab(QWidget):
         return self.process.running
 
     def set_live_model(self, spec: str) -> None:
+        """The live tab's model (the last that loaded): a promotion or rollback sent there has now taken effect."""
         self.promotion.set_live_model(spec)
+        if self._pending is None or self._pending[0] != spec:
+            return
+        _, previous, what = self._pending
+        self._pending = None
+        self._remember_previous(previous if what != "rollback" else "")
+        name = Path(spec).name
+        done = f"Rolled back: {name} is the live model again." if what == "rollback" else f"{name} is now live."
+        self.banner.show_message("info", f"{done} Recorded in the audit log.")
+        self._append_log(f"live model is now {spec} (was {previous})")
+
+    def model_rejected(self, spec: str, message: str) -> None:
+        """The live tab did not load ``spec``: a promotion or rollback of it did not happen; the live model stays."""
+        if self._pending is None or self._pending[0] != spec:
+            return
+        _, previous, what = self._pending
+        self._pending = None
+        reason = message.rstrip(".")
+        self.banner.show_message(
+            "error", f"{Path(spec).name} did not become the live model ({what}): {reason}. {previous} stays live."
+        )
+        details = {"model": spec, "live_model": previous, "step": what, "error": message}
+        self._record(audit_events.MODEL_PROMOTION_FAILED, details)
 
     def start(self) -> None:
         """Train with the form's settings on the checked dataset."""
@@ -223,28 +257,35 @@ class TrainingTab(QWidget):
         self.promotion.set_candidate(run)
         self._update_buttons()
 
-    def promote(self, run: RunInfo, model_file: str) -> None:
-        """Make ``model_file`` the live model and record who did it, when, and on what evidence."""
-        rows = {row.name: row for row in self.promotion.rows}
-        overall = rows.get("all")
+    def promote(self, request: PromotionRequest) -> None:
+        """Record a confirmed promotion — who, when, which run, both scores, the Δ, the override reason — then hand
+        the file to the live tab, which switches to it once it loads."""
+        run, model_file = request.run, request.model_file
+        if model_file == self.promotion.live_model:
+            self.banner.show_message("info", f"{Path(model_file).name} is already the live model.")
+            return
         details = {
             "model": model_file,
-            "previous_model": self.promotion.live_model,
+            "previous_model": request.previous_model,
             "run": str(run.folder),
+            "run_name": run.name,
             "job": run.job,
-            "run_map50_95": overall.candidate_ap50_95 if overall else None,
-            "live_map50_95": overall.live_ap50_95 if overall else None,
+            **comparison_details(list(request.rows), request.check),
+            "override_reason": request.reason,
         }
-        try:
-            with ReviewStore.open(self.store_root) as store:
-                store.record_event(getpass.getuser(), "model_promoted", details)
-        except Exception as error:  # no record, no promotion: the audit trail must not have holes
-            self.banner.show_message("error", f"Not promoted: the audit log could not be written ({error})")
+        if not self._record(audit_events.MODEL_PROMOTED, details):
+            return  # no record, no promotion: the audit trail must not have holes
+        how = f" over a worse comparison ({request.reason})" if request.reason else ""
+        self._append_log(f"promoting {model_file} (live: {request.previous_model}){how}")
+        self._send_live(model_file, request.previous_model, "promotion")
+
+    def roll_back(self, previous: str) -> None:
+        """Put back the model that was live before the last promotion (confirmed in the panel); audited."""
+        current = self.promotion.live_model
+        if not self._record(audit_events.MODEL_ROLLED_BACK, {"model": previous, "from_model": current}):
             return
-        self._append_log(f"promoted {model_file} to the live model (was {self.promotion.live_model})")
-        self.banner.show_message("info", f"{Path(model_file).name} from run {run.name} is now the live model.")
-        self.promotion.set_live_model(model_file)
-        self.model_promoted.emit(model_file)
+        self._append_log(f"rolling back the live model from {current} to {previous}")
+        self._send_live(previous, current, "rollback")
 
     def shutdown(self) -> None:
         """Stop the worker (clean cancel, then terminate and kill) and the helper jobs. Blocks until they are gone."""
@@ -335,6 +376,30 @@ class TrainingTab(QWidget):
         if run is not None and end.status != "completed" and run.last is not None:
             self.resumable = run.last
         self._update_buttons()
+
+    # -- promotion helpers ------------------------------------------------------------------------------------
+
+    def _record(self, action: str, details: dict) -> bool:
+        try:
+            audit_events.record(self.store_root, action, details)
+        except Exception as error:  # any failure to record is said, never swallowed
+            self.banner.show_message("error", f"Not done: the audit log could not be written ({error})")
+            return False
+        return True
+
+    def _send_live(self, model_file: str, previous: str, what: str) -> None:
+        self._pending = (model_file, previous, what)
+        self.banner.show_message(
+            "info",
+            f"{Path(model_file).name} goes to the live tab ({what}): it becomes the live model once it loads and "
+            f"passes a test prediction; until then {Path(previous).name} stays live.",
+        )
+        self.model_promoted.emit(model_file)
+
+    def _remember_previous(self, spec: str) -> None:
+        self.settings.previous_live_model = spec
+        save_training_settings(self.settings)
+        self.promotion.set_previous_model(spec)
 
     # -- small things -----------------------------------------------------------------------------------------
 

@@ -105,16 +105,19 @@ def run_import(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    print(format_import_summary(report))
+    print(format_import_summary(report, source=args.src, output=args.out))  # the paths as the user gave them
     return 0
 
 
-def format_import_summary(report: Any) -> str:
-    """The CLI summary of an :class:`ImportReport`: counts per split and class, then problems by kind."""
+def format_import_summary(report: Any, source: Path | str | None = None, output: Path | str | None = None) -> str:
+    """The CLI summary of an :class:`ImportReport`: counts per split and class, then problems by kind. ``source`` and
+    ``output`` name the folders as the user typed them (the report holds them resolved)."""
     splits = report.splits
+    source = report.source if source is None else source
+    output = report.output if output is None else output
     lines = [
-        f"imported {report.n_images} images, {report.n_boxes} boxes ({report.format}) from {report.source}",
-        f"into {report.output}"
+        f"imported {report.n_images} images, {report.n_boxes} boxes ({report.format}) from {source}",
+        f"into {output}"
         + (" (split kept from the source)" if report.split_from_source else f" (split seed {report.seed})"),
         "",
     ]
@@ -138,7 +141,7 @@ def format_import_summary(report: Any) -> str:
         lines.append(f"  {issue.message}")
     if len(report.issues) > FIRST_MESSAGES:
         lines.append(f"  ... {len(report.issues) - FIRST_MESSAGES} more in import_report.json")
-    lines.append(f"data.yaml: {Path(report.output) / 'data.yaml'}")
+    lines.append(f"data.yaml: {Path(output) / 'data.yaml'}")
     return "\n".join(lines)
 
 

@@ -3,6 +3,11 @@
 Writes, into ``--save-dir``: annotated images (folder / demo sources) or an annotated video (video, stream, camera),
 ``detections.jsonl`` (one line per frame), ``detections.csv`` (one row per detection) and ``summary.json``; shows a
 progress bar with ETA and prints a per-class summary at the end. Ctrl-C stops cleanly and keeps what was written.
+
+A camera or stream that sends no frame is retried with backoff up to ``--max-reconnects`` times in a row, then the
+run ends. The exit code is 0 only when frames were inspected and the source did not give up; ``summary.json`` says
+why (``status``): completed, interrupted, cannot_connect (no frame ever came), connection_lost (frames came, then
+stopped for good) or no_frames. The source is written with its password and secret query values redacted.
 """
 
 from __future__ import annotations
@@ -10,29 +15,120 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from grace_core.errors import GraceError
+from grace_core.engine.runtimes import BACKEND_CHOICES, PRECISIONS
+from grace_core.errors import GraceError, SourceError
+
+if TYPE_CHECKING:
+    from grace_core.sources import FrameSource
+
+log = logging.getLogger(__name__)
+DEFAULT_MAX_RECONNECTS = 10  # headless: about a minute of backoff (0.5 s doubling to 10 s) without a frame
+BACKOFF_MAX_S = 10.0
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("detect", help="inspect a folder, video, stream, camera or the demo headlessly")
     parser.add_argument("source", help="image folder, video file, rtsp:// or http:// URL, camera:N, or demo")
-    parser.add_argument("--model", required=True, help=".pt checkpoint, .onnx, or OpenVINO .xml / folder")
-    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime", "openvino"))
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="'shipped' (the built-in model), a .pt checkpoint, .onnx, or OpenVINO .xml / folder",
+    )
+    parser.add_argument("--backend", default="auto", choices=BACKEND_CHOICES)
+    parser.add_argument(
+        "--precision",
+        default="f32",
+        choices=PRECISIONS,
+        help="arithmetic: f32 (exact, default) or bf16 (OpenVINO, faster on CPUs with native bf16)",
+    )
     parser.add_argument("--conf", type=float, default=0.25, help="confidence threshold (0.25)")
     parser.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold (0.7)")
     parser.add_argument("--classes", help="only these classes: names or ids, comma-separated")
     parser.add_argument("--save-dir", type=Path, default=Path("detect"), help="output folder (./detect)")
-    parser.add_argument("--max-frames", type=int, help="stop after this many frames (live sources run until Ctrl-C)")
+    parser.add_argument(
+        "--max-frames", type=frame_count, help="stop after this many frames (live sources run until Ctrl-C)"
+    )
+    parser.add_argument(
+        "--max-reconnects",
+        type=max_reconnects,
+        default=DEFAULT_MAX_RECONNECTS,
+        metavar="N",
+        help="camera or stream: give up after N reconnect attempts in a row without a frame; 'unlimited' retries "
+        f"until Ctrl-C ({DEFAULT_MAX_RECONNECTS})",
+    )
+    parser.add_argument(
+        "--reconnect-delay",
+        type=seconds,
+        default=0.5,
+        metavar="S",
+        help=f"first wait before reconnecting, doubling up to {BACKOFF_MAX_S:g} s (0.5)",
+    )
     parser.add_argument("--no-heatmap", action="store_true", help="do not draw the Lite-FEN heatmap")
     parser.add_argument("--trust", action="store_true", help="allow a full unpickle of a .pt (only files you made)")
     parser.set_defaults(func=run)
+
+
+def max_reconnects(text: str) -> int | None:
+    """``--max-reconnects``: a number of attempts (0 or more), or None for 'unlimited'."""
+    value = text.strip().lower()
+    if value == "unlimited":
+        return None
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of attempts (0 or more) or 'unlimited', got {text!r}")
+    return int(value)
+
+
+def frame_count(text: str) -> int:
+    """``--max-frames``: 1 or more (0 or a negative number would silently mean "no limit")."""
+    value = text.strip()
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of frames, 1 or more, got {text!r}")
+    return int(value)
+
+
+def seconds(text: str) -> float:
+    """``--reconnect-delay``: more than 0 and at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 3600, got {text!r}")
+    return value
+
+
+def image_file_name(meta: Mapping[str, Any], index: int) -> str:
+    """The annotated image's file name, unique within a run: a folder image keeps its whole name (``a.jpg`` and
+    ``a.png`` must not overwrite each other, nor the source image when the output is the folder itself); the
+    demo's tiles repeat, so they get the frame index."""
+    if meta.get("name"):
+        return f"{meta['name']}.jpg"
+    if meta.get("stem"):
+        return f"{index:06d}_{meta['stem']}.jpg"
+    return f"frame_{index:06d}.jpg"
+
+
+def letterbox_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` scaled to fit ``size`` (w, h) with its aspect ratio kept, centred on black."""
+    import cv2
+
+    width, height = size
+    scale = min(width / image.shape[1], height / image.shape[0])
+    new_w, new_h = max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))
+    canvas = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    canvas[top : top + new_h, left : left + new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    return canvas
 
 
 def parse_classes(text: str | None, names: tuple[str, ...]) -> set[int] | None:
@@ -60,6 +156,7 @@ class _Outputs:
         self.csv = csv.writer(self.csv_file)
         self.csv.writerow(["frame", "name", "class", "confidence", "x1", "y1", "x2", "y2"])
         self.video = None
+        self.resized_from: tuple[int, int] | None = None  # the first other frame size, once warned about
 
     def write(self, frame, prediction, records: list[dict], annotated: np.ndarray) -> None:
         import cv2
@@ -82,11 +179,25 @@ class _Outputs:
                 self.video_size = (annotated.shape[1], annotated.shape[0])  # (w, h) of the first frame
                 path = str(self.save_dir / "annotated.avi")
                 self.video = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), self.fps, self.video_size)
-            if (annotated.shape[1], annotated.shape[0]) != self.video_size:  # a stream changed resolution
-                annotated = cv2.resize(annotated, self.video_size)
-            self.video.write(annotated)
+            self.video.write(self._fit_video(annotated, frame.index))
         else:
-            cv2.imwrite(str(self.save_dir / f"{Path(name).stem}.jpg"), annotated)
+            cv2.imwrite(str(self.save_dir / image_file_name(frame.meta, frame.index)), annotated)
+
+    def _fit_video(self, annotated: np.ndarray, index: int) -> np.ndarray:
+        """A frame of another size than the video's first (the source changed resolution): one file has one size,
+        so it is scaled to fit, aspect ratio kept, with black borders — never stretched. Warned once."""
+        size = (annotated.shape[1], annotated.shape[0])
+        if size == self.video_size:
+            return annotated
+        if self.resized_from is None:
+            self.resized_from = size
+            first, now = "x".join(map(str, self.video_size)), "x".join(map(str, size))
+            log.warning(
+                f"frame {index}: the source changed resolution from {first} to {now}; annotated.avi stays {first}, "
+                "and frames of another size are scaled to fit it with black borders, not stretched (detections "
+                "stay in each frame's own pixels)"
+            )
+        return letterbox_to(annotated, self.video_size)
 
     def close(self) -> None:
         self.jsonl.close()
@@ -99,18 +210,22 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from grace_core.engine import load_engine
+    from grace_core.models import resolve_model
     from grace_core.render import annotate
-    from grace_core.sources import open_source
+    from grace_core.sources import open_source, redact_url
 
     if not 0 <= args.conf <= 1 or not 0 <= args.iou <= 1:
         raise GraceError("--conf and --iou must be between 0 and 1")
-    engine = load_engine(args.model, backend=args.backend, conf=args.conf, iou=args.iou, trust=args.trust)
+    model, backend = resolve_model(args.model, args.backend)  # "shipped" as the app resolves it
+    engine = load_engine(
+        model, backend=backend, conf=args.conf, iou=args.iou, trust=args.trust, precision=args.precision
+    )
     names = engine.info.class_names
     wanted = parse_classes(args.classes, names)
     counts: Counter[str] = Counter()
     frames_with_defects = frames = 0
     latencies: list[float] = []
-    source = open_source(args.source)  # camera:N, URLs, files, folders, demo
+    source = open_source(args.source, live_options=_reconnect_policy(args))  # camera:N, URLs, files, folders, demo
     info = source.info
     as_video = info.live or info.fps is not None
     if args.source == "demo":
@@ -118,6 +233,7 @@ def run(args: argparse.Namespace) -> int:
     total = min(x for x in (info.length, args.max_frames) if x) if (info.length or args.max_frames) else None
     outputs = _Outputs(args.save_dir, names, as_video, info.fps)
     started = time.perf_counter()
+    interrupted, failure = False, None
     try:
         with source, tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True) as bar:
             for frame in source:
@@ -137,19 +253,28 @@ def run(args: argparse.Namespace) -> int:
                 if args.max_frames and frames >= args.max_frames:
                     break
     except KeyboardInterrupt:
+        interrupted = True
         print("\ninterrupted: results so far are saved", file=sys.stderr)
+    except SourceError as error:
+        if not info.live:
+            raise  # e.g. a folder with no readable image: bad input, as before
+        failure = error  # a camera or stream gave up: keep what came and say why in the summary
     finally:
         outputs.close()
         engine.close()
     stats = source.stats()
+    status, message, code = _outcome(source, frames, interrupted, failure)
     summary = {
-        "source": args.source,
+        "source": redact_url(str(args.source)),
+        "status": status,
+        "message": message,
         "model": engine.info.model_id,
         "backend": engine.info.backend,
         "frames": frames,
         "frames_with_defects": frames_with_defects,
         "detections_per_class": {n: counts.get(n, 0) for n in names},
         "skipped_unreadable": int(stats.get("skipped", 0)),
+        "reconnects": int(stats.get("reconnects", 0)),
         "seconds": round(time.perf_counter() - started, 2),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
         "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
@@ -164,4 +289,36 @@ def run(args: argparse.Namespace) -> int:
     if summary["skipped_unreadable"]:
         print(f"skipped {summary['skipped_unreadable']} unreadable image(s) (see the warnings above)")
     print(f"latency p50 {summary['latency_ms_p50']} ms, p95 {summary['latency_ms_p95']} ms; results in {args.save_dir}")
-    return 0
+    if message and failure is None:  # a source that gave up has logged its message already
+        print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _reconnect_policy(args: argparse.Namespace) -> dict[str, Any]:
+    """Options for a camera or stream (files and the demo ignore them)."""
+    return {
+        "max_reconnects": args.max_reconnects,
+        "backoff_initial": args.reconnect_delay,
+        "backoff_max": max(BACKOFF_MAX_S, args.reconnect_delay),
+    }
+
+
+def _outcome(
+    source: FrameSource, frames: int, interrupted: bool, failure: SourceError | None
+) -> tuple[str, str | None, int]:
+    """(status, message for people or None, exit code) of a run: 0 only if frames were inspected and the source
+    did not give up. "cannot_connect" (no frame ever arrived) and "connection_lost" (frames came, then stopped)
+    need different fixes, so they are told apart."""
+    if failure is not None:
+        return ("connection_lost" if source.got_frames else "cannot_connect"), str(failure), 1
+    if frames == 0 and source.info.live and not source.got_frames:
+        waited, reconnects = source.seconds_since_last_frame, int(source.stats().get("reconnects", 0))
+        return (
+            "cannot_connect",
+            f"{source.info.description}: cannot connect: no frame in {waited:.1f} s ({reconnects} reconnect "
+            "attempt(s)); nothing was inspected.",
+            1,
+        )
+    if frames == 0:
+        return "no_frames", "no frame was inspected.", 1
+    return ("interrupted" if interrupted else "completed"), None, 0

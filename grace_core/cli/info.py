@@ -20,22 +20,20 @@ def add_parser(commands) -> None:
 def _class_names(data_yaml: str | None) -> list[str] | None:
     if data_yaml is None:
         return None
-    import yaml
+    from pathlib import Path
 
-    try:
-        with open(data_yaml, encoding="utf-8") as handle:
-            names = yaml.safe_load(handle)["names"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError) as error:
-        raise GraceError(f"cannot read class names from {data_yaml}: {error}") from error
-    return [names[i] for i in sorted(names)] if isinstance(names, dict) else list(names)
+    from grace_core.data.yolo import names_from_yaml
+
+    return names_from_yaml(Path(data_yaml))  # the dataset loader's checks: size cap, no aliases, text names
 
 
 def run(args: argparse.Namespace) -> int:
     if args.imgsz <= 0 or args.imgsz % 32:
         raise GraceError(f"--imgsz must be a positive multiple of 32, got {args.imgsz}")
+    names = _class_names(args.data)  # a bad data.yaml fails before torch is imported
     from grace_core.nn.summary import summarize_model_file
 
-    summary = summarize_model_file(args.model, imgsz=args.imgsz, names=_class_names(args.data))
+    summary = summarize_model_file(args.model, imgsz=args.imgsz, names=names)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
         return 0

@@ -43,13 +43,13 @@ def add_parser(commands: Any) -> None:
 
 
 def _open_store(root: Path | None) -> Any:
-    """The existing store at ``root`` (default: the app's); never creates an empty one by mistake."""
-    from grace_core.store.review_store import DB_NAME, ReviewStore, default_root
+    """The existing store at ``root`` (default: the app's), read-only: export and report never create or change it."""
+    from grace_core.store.review_store import NoStoreError, ReviewStore
 
-    root = root if root is not None else default_root()
-    if not (root / DB_NAME).is_file():
-        raise StoreError(f"no review store in {root} (no {DB_NAME}): give the folder with --store")
-    return ReviewStore.open(root)
+    try:
+        return ReviewStore.open_existing(root, readonly=True)
+    except NoStoreError as error:
+        raise StoreError(f"{error}: give the review folder with --store") from error
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -42,14 +42,33 @@ def add_parser(commands) -> None:
     )
     parser.add_argument(
         "--dscbsm-signal",
-        choices=("bce", "localization"),
-        default="bce",
-        help="DS-CBSM++'s second class signal: bce = |p - t| (default), localization = 1 - mean IoU-aware target",
+        choices=("quality", "bce", "localization"),
+        default="quality",
+        help="DS-CBSM++'s class difficulty: quality = shortfall of p*t (default), bce = |p - t| (the first "
+        "definition), localization = 1 - mean IoU-aware target (docs/method.md)",
     )
+    parser.add_argument(
+        "--dscbsm-rarity",
+        choices=("images", "instances"),
+        default="images",
+        help="DS-CBSM++'s rarity counts the training images holding a class (default) or its boxes",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="CPU arithmetic: auto = bf16 autocast where the CPU has native bf16, else fp32 (auto)",
+    )
+    parser.add_argument("--threads", type=int, help="CPU threads for the model (default: every core)")
     parser.add_argument("--weights", help="pretrained weights (.pt) to start from, e.g. a YOLO11 checkpoint")
     parser.add_argument("--project", help="folder for runs (default: the per-user data folder's runs/)")
     parser.add_argument("--name", help="run name (default MODEL-SAMPLER; a number is added if taken)")
     parser.add_argument("--resume", metavar="LAST_PT", help="resume an interrupted run from its weights/last.pt")
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="allow a full unpickle of --resume/--model/--weights checkpoints (only for files you made)",
+    )
     parser.add_argument(
         "--events", choices=("jsonl",), help="stdout carries only JSON-lines progress events; logs go to stderr"
     )
@@ -79,9 +98,13 @@ def _job(args: argparse.Namespace):
         dscbsm_warmup=args.dscbsm_warmup,
         dscbsm_loss_weighting=args.dscbsm_loss_weighting,
         dscbsm_signal=args.dscbsm_signal,
+        dscbsm_rarity=args.dscbsm_rarity,
+        precision=args.precision,
+        threads=args.threads,
         weights=args.weights,
         name=args.name,
         resume=args.resume,
+        trust=args.trust,
     )
     if args.project:
         job.project = str(Path(args.project).resolve())

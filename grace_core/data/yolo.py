@@ -13,6 +13,7 @@ from grace_core.data.records import Box, SkipFile
 from grace_core.errors import DatasetError
 
 DATA_YAML_NAMES: tuple[str, ...] = ("data.yaml", "dataset.yaml", "data.yml")
+MAX_YAML_BYTES = 1 << 20  # a data.yaml is a few hundred bytes; more is the wrong file, or a hostile one
 
 
 @dataclass(frozen=True)
@@ -92,17 +93,32 @@ def names_from_yaml(path: Path) -> list[str]:
     names = data.get("names")
     if isinstance(names, Mapping):
         try:
-            indexed = {int(key): str(value) for key, value in names.items()}
+            indexed = {int(key): value for key, value in names.items()}
         except (TypeError, ValueError):
             raise DatasetError(f"{path}: 'names' keys must be class indices 0..n-1") from None
         if sorted(indexed) != list(range(len(indexed))):
             raise DatasetError(f"{path}: 'names' keys must be the class indices 0..{len(indexed) - 1} without gaps")
         result = [indexed[index] for index in range(len(indexed))]
     elif isinstance(names, Sequence) and not isinstance(names, str):
-        result = [str(name) for name in names]
+        result = list(names)
     else:
         raise DatasetError(f"{path}: no 'names' list or mapping; add one or pass --classes")
-    return check_names(result, str(path))
+    return check_names(_text_names(result, path), str(path))
+
+
+def _text_names(names: list[object], path: Path) -> list[str]:
+    """Class names must be text: a nested list or mapping is a malformed (or hostile) file, and even a number is
+    more likely a mistake than a name; nothing is passed through ``str()``, which could expand a huge structure."""
+    texts: list[str] = []
+    for index, name in enumerate(names):
+        if not isinstance(name, str):
+            shown = repr(name) if isinstance(name, (int, float, bool)) or name is None else type(name).__name__
+            raise DatasetError(
+                f"{path}: class {index} has the name {shown:.40}, which is not text; "
+                "write each name as a string (quote numbers: '0')"
+            )
+        texts.append(name)
+    return texts
 
 
 def names_from_txt(path: Path) -> list[str]:
@@ -127,9 +143,38 @@ def check_names(names: Sequence[str], origin: str) -> list[str]:
     return cleaned
 
 
+class _PlainYamlLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` without anchors and aliases (``&a`` / ``*a``).
+
+    A few hundred bytes of nested aliases ("billion laughs") describe a structure of billions of items; any code
+    that walks or prints it then runs out of memory. A dataset description never needs them, so the composer
+    refuses them before anything is built.
+    """
+
+    def compose_node(self, parent, index):  # PyYAML's signature
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "YAML anchors and aliases (&name, *name) are not allowed here; write the values out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
 def load_yaml(path: Path) -> dict:
+    """A dataset's YAML file as a mapping; a file over ``MAX_YAML_BYTES``, with anchors or aliases, or not a
+    mapping is a :class:`DatasetError` saying so."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)  # never more, whatever the file (or a device) holds
+        if len(raw) > MAX_YAML_BYTES:
+            raise DatasetError(
+                f"{path}: larger than {MAX_YAML_BYTES // (1 << 20)} MB, too large for a dataset description "
+                "(a data.yaml names the classes and split folders); check that this is the right file"
+            )
+        data = yaml.load(raw.decode("utf-8"), Loader=_PlainYamlLoader)  # a SafeLoader subclass: no arbitrary objects
     except (OSError, UnicodeDecodeError) as error:
         raise DatasetError(f"{path}: cannot read: {error}") from None
     except yaml.YAMLError as error:

@@ -12,18 +12,20 @@ import numpy as np
 
 from grace_core.detections import Detections
 from grace_core.engine.processing import decode, heatmap_to_source, letterbox
+from grace_core.engine.slicing import SliceConfig, predict_sliced
 from grace_core.render import DEFAULT_HEAT_RANGE
 
 
 @dataclass(frozen=True)
 class EngineInfo:
-    backend: str  # "torch" | "onnxruntime" | "openvino"
+    backend: str  # a name of grace_core.engine.runtimes.RUNTIMES
     class_names: tuple[str, ...]
     imgsz: int
     model_path: str
     model_id: str  # file name + short content hash: what flagged frames record
     has_heatmap: bool
     heat_range: tuple[float, float] = DEFAULT_HEAT_RANGE  # display scale of the map, in logits (grace_core.render)
+    pixel_scale: float = 1.0  # model pixels per pixel of its training images: the scale large frames are sliced at
 
 
 def exported_model_info(backend: str, path: str | Path) -> EngineInfo:
@@ -39,16 +41,23 @@ def exported_model_info(backend: str, path: str | Path) -> EngineInfo:
         model_id=file_id(path),
         has_heatmap=metadata.has_heatmap,
         heat_range=tuple(metadata.heat_logit_range) if metadata.heat_logit_range else DEFAULT_HEAT_RANGE,
+        pixel_scale=float(metadata.pixel_scale),
     )
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """One image's result: detections in source pixels, Lite-FEN's heatmap at source size (or None), timings."""
+    """One image's result: detections in source pixels, Lite-FEN's heatmap (or None), timings.
+
+    The heatmap covers the whole image: at source size for an image inspected whole, at a bounded lower resolution
+    (same aspect) for a sliced one — scale it to the image to show it. ``tiles``: the grid a sliced image was cut
+    into (``Tile`` objects of :mod:`grace_core.engine.slicing`), empty when it was inspected whole.
+    """
 
     detections: Detections
     heatmap: np.ndarray | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    tiles: tuple = ()
 
 
 class Engine(Protocol):
@@ -70,6 +79,17 @@ def file_id(path: str | Path) -> str:
     return f"{path.name}@{digest.hexdigest()[:12]}"
 
 
+def check_by_running(engine: PipelineEngine, path: str | Path, metadata) -> None:
+    """Run an exported model once on a blank input and check its real output shapes against its metadata: the
+    declared shapes of a model with a batch axis leave the class count symbolic, so only a run shows it."""
+    from grace_core.engine.metadata import check_model_shapes
+
+    size = engine.info.imgsz
+    raw, attention = engine.run_batch(np.zeros((1, 3, size, size), dtype=np.float32))
+    shapes = [list(raw.shape)] + ([list(attention.shape)] if attention is not None else [])
+    check_model_shapes(path, metadata, [1, 3, size, size], shapes)
+
+
 class PipelineEngine:
     """What every backend shares: letterbox → ``run`` (the runtime's forward pass) → decode, heatmap, timings.
 
@@ -80,13 +100,32 @@ class PipelineEngine:
 
     info: EngineInfo
 
-    def __init__(self, conf: float = 0.25, iou: float = 0.7) -> None:
-        self.conf, self.iou = conf, iou
+    max_batch: int | None = None  # images per runtime call (None: any); 1 for exports without a batch axis
 
-    def run(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def __init__(self, conf: float = 0.25, iou: float = 0.7, slicing: SliceConfig | None = None) -> None:
+        self.conf, self.iou = conf, iou
+        self.slicing = slicing or SliceConfig()
+
+    def run_batch(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The runtime's forward pass on a (B, 3, S, S) batch → (raw head output (B, 4 + nc, A), Lite-FEN map
+        (B, 1, h, w) or None)."""
         raise NotImplementedError
 
+    def run(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`run_batch` in chunks the runtime accepts."""
+        step = self.max_batch or len(tensor)
+        if len(tensor) <= step:
+            return self.run_batch(tensor)
+        outputs = [self.run_batch(tensor[i : i + step]) for i in range(0, len(tensor), step)]
+        raw = np.concatenate([r for r, _ in outputs])
+        maps = [m for _, m in outputs]
+        return raw, (None if maps[0] is None else np.concatenate(maps))
+
     def predict(self, image: np.ndarray, class_conf: np.ndarray | None = None) -> Prediction:
+        """Detections and heatmap of one BGR image; a large one is sliced at the model's scale (``slicing``)."""
+        height, width = image.shape[:2]
+        if self.slicing.slices(width, height, self.info.imgsz, self.info.pixel_scale):
+            return predict_sliced(self, image, self.slicing, class_conf)
         started = time.perf_counter()
         tensor, box = letterbox(image, self.info.imgsz)
         prepared = time.perf_counter()

@@ -9,16 +9,21 @@ Class names, image size and the source model's id travel with the model: in the 
 from __future__ import annotations
 
 import copy
+import logging
 from pathlib import Path
 
+import numpy as np
 from torch import nn
 
 from grace_core import __version__
 from grace_core.engine.base import file_id
 from grace_core.engine.metadata import ExportMetadata, metadata_path
+from grace_core.engine.runtimes import EXPORT_FORMATS
 from grace_core.errors import GraceError
 
-FORMATS = ("onnx", "openvino")
+log = logging.getLogger(__name__)
+
+FORMATS = EXPORT_FORMATS  # from the one table of runtimes
 
 
 class _WithHeatmap(nn.Module):
@@ -42,17 +47,19 @@ def export_model(
     half: bool = False,
     out_dir: str | Path | None = None,
     trust: bool = False,
+    pixel_scale: float | None = None,
 ) -> Path:
     """Export ``model_path``; returns the ``.onnx`` file or the OpenVINO ``.xml`` file."""
     import torch
 
     from grace_core.nn.registry import lite_fen_layers
-    from grace_core.nn.transfer import load_detection_model
+    from grace_core.nn.transfer import load_detection_model, require_detection_head
 
     if fmt not in FORMATS:
         raise GraceError(f"unknown export format {fmt!r}: use {' or '.join(FORMATS)}")
     model_path = Path(model_path)
     model = load_detection_model(model_path, trust=trust)
+    require_detection_head(model, model_path, "`grace export`")  # its metadata would say "detect" regardless
     imgsz = int(imgsz or model.train_args.get("imgsz", 640))
     if imgsz < 32 or imgsz % 32:
         raise GraceError(f"--imgsz must be a positive multiple of 32, got {imgsz}")
@@ -75,6 +82,7 @@ def export_model(
         source_model=file_id(model_path),
         grace_version=__version__,
         heat_logit_range=heat_range,
+        pixel_scale=pixel_scale or training_pixel_scale(model.train_args, imgsz),
     )
     out_dir = Path(out_dir) if out_dir else model_path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -88,6 +96,8 @@ def export_model(
             opset_version=17,
             input_names=["images"],
             output_names=outputs,
+            # A batch axis: a large frame's tiles go through the runtime together (grace_core/engine/slicing.py).
+            dynamic_axes={name: {0: "batch"} for name in ["images", *outputs]},
             do_constant_folding=True,
             dynamo=False,
         )
@@ -98,6 +108,29 @@ def export_model(
     if fmt == "onnx":
         return onnx_file
     return _to_openvino(onnx_file, out_dir / f"{model_path.stem}_openvino", metadata, half)
+
+
+def training_pixel_scale(train_args: dict, imgsz: int, sample: int = 64) -> float:
+    """Model pixels per pixel of the training images: ``imgsz`` over their typical longest side (ultralytics
+    resizes each training image so that its longest side is ``imgsz``). 1.0 when the dataset cannot be read here."""
+    from grace_core.data.stats import find_data_yaml, split_images
+    from grace_core.sources.image_header import claimed_size
+
+    try:
+        images = split_images(find_data_yaml(train_args["data"])).get("train", [])
+    except (KeyError, TypeError, OSError, GraceError):
+        images = []
+    sizes = [claimed_size(_head(path)) for path in images[:: max(1, len(images) // sample)]]
+    sides = [max(size) for size in sizes if size]
+    if not sides:
+        log.warning("the training images are not readable here: pixel scale 1.0 (set it with --pixel-scale)")
+        return 1.0
+    return round(imgsz / float(np.median(sides)), 4)
+
+
+def _head(path: Path, limit: int = 1 << 20) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(limit)
 
 
 def _add_onnx_metadata(onnx_file: Path, metadata: ExportMetadata) -> None:

@@ -36,12 +36,19 @@ class Letterbox:
         return round(self.source_h * self.scale)
 
 
-def letterbox(image: np.ndarray, imgsz: int) -> tuple[np.ndarray, Letterbox]:
-    """BGR uint8 HxWx3 → float32 1x3ximgszximgsz RGB in [0, 1], centred with grey padding; and the placement."""
+def letterbox(image: np.ndarray, imgsz: int, scale: float | None = None) -> tuple[np.ndarray, Letterbox]:
+    """BGR uint8 HxWx3 → float32 1x3ximgszximgsz RGB in [0, 1], centred with grey padding; and the placement.
+
+    ``scale`` None fits the image to the square; a given scale (a tile at the model's physical scale) is kept, and
+    the image must then fit at it.
+    """
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     source_h, source_w = image.shape[:2]
-    scale = min(imgsz / source_h, imgsz / source_w)
+    fit = min(imgsz / source_h, imgsz / source_w)
+    if scale is not None and scale > fit + 1e-9:
+        raise ValueError(f"a {source_w}x{source_h} image does not fit {imgsz} pixels at scale {scale}")
+    scale = fit if scale is None else scale
     new_w, new_h = round(source_w * scale), round(source_h * scale)
     resized = (
         image

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from grace_core.engine.base import EngineInfo, PipelineEngine, file_id
-from grace_core.errors import ModelError
+from grace_core.engine.slicing import SliceConfig
 from grace_core.render import DEFAULT_HEAT_RANGE
 
 
@@ -24,17 +24,16 @@ class TorchEngine(PipelineEngine):
         iou: float = 0.7,
         device: str = "cpu",
         trust: bool = False,
+        slicing: SliceConfig | None = None,
     ) -> None:
-        super().__init__(conf, iou)
+        super().__init__(conf, iou, slicing)
         import torch
 
         from grace_core.nn.registry import lite_fen_layers
-        from grace_core.nn.transfer import load_detection_model
+        from grace_core.nn.transfer import load_detection_model, require_detection_head
 
         model = load_detection_model(path, trust=trust)
-        head = model.model[-1]
-        if type(head).__name__ not in {"Detect", "v10Detect"}:  # Segment, Pose, OBB subclass Detect; Classify doesn't
-            raise ModelError(f"{path} is not a detection model: its head is {type(head).__name__}")
+        require_detection_head(model, path, "inspection")
         self._torch = torch
         self.device = torch.device(device)
         self.model = model.fuse().eval().to(self.device)
@@ -42,6 +41,7 @@ class TorchEngine(PipelineEngine):
         self._lite_fen = blocks[-1][1] if blocks else None
         names = model.names if isinstance(model.names, dict) else dict(enumerate(model.names))
         trained_at = int(model.train_args.get("imgsz", 640))
+        heat_range, pixel_scale = _recorded(Path(path))
         self.info = EngineInfo(
             backend=self.backend,
             class_names=tuple(names[i] for i in sorted(names)),
@@ -49,10 +49,11 @@ class TorchEngine(PipelineEngine):
             model_path=str(path),
             model_id=file_id(path),
             has_heatmap=self._lite_fen is not None,
-            heat_range=_calibrated_range(Path(path)),
+            heat_range=heat_range,
+            pixel_scale=pixel_scale,
         )
 
-    def run(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def run_batch(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         with self._torch.inference_mode():
             out = self.model(self._torch.from_numpy(tensor).to(self.device))
         raw = out[0] if isinstance(out, (tuple, list)) else out
@@ -63,12 +64,13 @@ class TorchEngine(PipelineEngine):
         self.model = None
 
 
-def _calibrated_range(path: Path) -> tuple[float, float]:
-    """The display range recorded beside the checkpoint by ``grace export``, else the gate's neutral default."""
+def _recorded(path: Path) -> tuple[tuple[float, float], float]:
+    """The heatmap display range and pixel scale ``grace export`` recorded beside the checkpoint; defaults when it
+    was never exported (the gate's neutral range, one model pixel per source pixel)."""
     from grace_core.engine.metadata import metadata_path, read_metadata
 
-    if metadata_path(path).is_file():
-        recorded = read_metadata(path).heat_logit_range
-        if recorded:
-            return tuple(recorded)
-    return DEFAULT_HEAT_RANGE
+    if not metadata_path(path).is_file():
+        return DEFAULT_HEAT_RANGE, 1.0
+    recorded = read_metadata(path)
+    heat = tuple(recorded.heat_logit_range) if recorded.heat_logit_range else DEFAULT_HEAT_RANGE
+    return heat, float(recorded.pixel_scale)

@@ -26,7 +26,8 @@ class Arm:
     label: str
     family: str  # "yolo11" or "grace"
     sampler: str  # "uniform" or "dscbsm"
-    signal: str = "bce"  # DS-CBSM++'s second class signal (docs/method.md)
+    signal: str = "quality"  # DS-CBSM++'s class difficulty signal (docs/method.md)
+    rarity: str = "images"  # what DS-CBSM++'s rarity counts
 
     def model(self, scale: str) -> str:
         return f"{self.family}{scale}" if self.family == "yolo11" else f"grace-{scale}"
@@ -37,7 +38,9 @@ ARMS = (
     Arm("lite-fen", "+Lite-FEN", "grace", "uniform"),
     Arm("dscbsm", "+DS-CBSM++", "yolo11", "dscbsm"),
     Arm("grace", "GRACE", "grace", "dscbsm"),
-    Arm("grace-loc", "GRACE (localization signal)", "grace", "dscbsm", signal="localization"),  # opt-in arm
+    # Opt-in arms: DS-CBSM++'s earlier definitions, kept so the change of default stays measurable.
+    Arm("grace-bce", "GRACE (first DS-CBSM++: bce signal)", "grace", "dscbsm", signal="bce", rarity="instances"),
+    Arm("grace-loc", "GRACE (localization signal)", "grace", "dscbsm", signal="localization", rarity="instances"),
 )
 DEFAULT_ARMS = ("yolo11", "lite-fen", "dscbsm", "grace")
 
@@ -101,7 +104,8 @@ def _run_one(arm: Arm, seed: int, settings: dict, out: Path) -> RunRecord:
     started = time.monotonic()
     if last.is_file():
         try:
-            run_training(TrainJob(resume=str(last)), timer)
+            # The experiment's own run, written by this command: trusted like the best.pt it validates below.
+            run_training(TrainJob(resume=str(last), threads=settings.get("threads"), trust=True), timer)
         except (AssertionError, GraceError) as error:  # already finished: nothing to resume
             print(f"[{name}] not resumed ({error}); evaluating its best.pt", file=sys.stderr)
     else:
@@ -109,6 +113,7 @@ def _run_one(arm: Arm, seed: int, settings: dict, out: Path) -> RunRecord:
             model=arm.model(settings["scale"]),
             sampler=arm.sampler,
             dscbsm_signal=arm.signal,
+            dscbsm_rarity=arm.rarity,
             seed=seed,
             project=str(out / "runs"),
             name=name,
@@ -153,6 +158,8 @@ def run_ablation(
     device: str = "cpu",
     workers: int = 2,
     extra: dict | None = None,
+    precision: str = "auto",
+    threads: int | None = None,
 ) -> list[RunRecord]:
     """Train and evaluate every (arm, seed); write ``ablation.md``, ``ablation.csv`` and ``runs.csv`` to ``out``."""
     chosen = [a for a in ARMS if a.key in arms]
@@ -163,7 +170,9 @@ def run_ablation(
         raise GraceError(f"--scale must be one of n, s, m, l, x; got {scale!r}")
     if not seeds:
         raise GraceError("give at least one seed")
-    TrainJob(data=data, epochs=epochs, imgsz=imgsz, batch=batch, workers=workers).check()
+    TrainJob(
+        data=data, epochs=epochs, imgsz=imgsz, batch=batch, workers=workers, precision=precision, threads=threads
+    ).check()
     out = Path(out).resolve()  # ultralytics nests a relative project under its own runs/ folder
     (out / "runs").mkdir(parents=True, exist_ok=True)
     settings = dict(
@@ -175,15 +184,46 @@ def run_ablation(
         device=device,
         workers=workers,
         extra=dict(extra or {}),
+        precision=precision,
+        threads=threads,
     )
-    (out / "settings.json").write_text(json.dumps({**settings, "seeds": list(seeds), "arms": list(arms)}, indent=2))
-    records = []
+    _claim_folder(out, settings)
     for seed in seeds:  # seed-major: an interrupted experiment still has complete seeds for every arm
         for arm in chosen:
             print(f"== {arm.label} ({arm.model(scale)}, {arm.sampler}) seed {seed}", file=sys.stderr, flush=True)
-            records.append(_run_one(arm, seed, settings, out))
+            _run_one(arm, seed, settings, out)
+    records = collect_records(out)
     write_tables(records, out)
     return records
+
+
+#: Settings that belong to the machine running an experiment, not to its result: they may differ between lanes.
+_MACHINE_SETTINGS = ("threads", "workers", "device")
+
+
+def _claim_folder(out: Path, settings: dict) -> None:
+    """Write ``settings.json``, or check that the folder's earlier runs used the same settings.
+
+    Several processes (lanes) may train different arms or seeds into one folder at once; mixing runs trained
+    differently into one table is refused.
+    """
+    path = out / "settings.json"
+    mine = {k: v for k, v in settings.items() if k not in _MACHINE_SETTINGS}
+    if path.is_file():
+        theirs = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if k not in _MACHINE_SETTINGS}
+        differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        if differ:
+            shown = "; ".join(f"{k}: {theirs.get(k)!r} there, {mine.get(k)!r} now" for k in differ)
+            raise GraceError(f"{out} holds runs with other settings ({shown}): choose another --out")
+        return
+    path.write_text(json.dumps(settings, indent=2), encoding="utf-8")
+
+
+def collect_records(out: Path) -> list[RunRecord]:
+    """Every finished run in ``out/runs`` (its ``val.json``), in arm order, then by seed."""
+    order = {arm.key: i for i, arm in enumerate(ARMS)}
+    records = [RunRecord(**json.loads(f.read_text(encoding="utf-8"))) for f in Path(out).glob("runs/*/val.json")]
+    return sorted(records, key=lambda r: (order.get(r.arm, len(order)), r.seed))
 
 
 def write_tables(records: Sequence[RunRecord], out: Path) -> None:

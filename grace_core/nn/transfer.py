@@ -9,6 +9,8 @@ tensors are reported, not copied).
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,8 +101,8 @@ def transfer_weights(target: nn.Module, source: nn.Module) -> TransferReport:
     return report
 
 
-def load_detection_model(path: str | Path, trust: bool = False) -> nn.Module:
-    """The model inside an ultralytics checkpoint (EMA weights when present), on the CPU, in float32.
+def read_checkpoint(path: str | Path, trust: bool = False) -> dict:
+    """An ultralytics checkpoint's dict, holding a detection model (checked).
 
     By default the file is unpickled with ``weights_only=True`` against an allow-list of known model classes (ours
     included), so a crafted file cannot run code. ``trust=True`` allows a full unpickle — only for files you made.
@@ -113,9 +115,86 @@ def load_detection_model(path: str | Path, trust: bool = False) -> nn.Module:
     try:
         checkpoint, _ = torch_safe_load(str(path), safe_only=not trust)
     except Exception as error:
-        raise ModelError(f"{path} is not a readable ultralytics checkpoint: {error}") from error
+        raise ModelError(unreadable_checkpoint_message(path, error)) from error
     model = (checkpoint.get("ema") or checkpoint.get("model")) if isinstance(checkpoint, Mapping) else None
     if not isinstance(model, nn.Module) or not isinstance(getattr(model, "model", None), nn.Sequential):
         raise ModelError(f"{path} holds no detection model (expected an ultralytics .pt checkpoint)")
+    return checkpoint
+
+
+_USE_OURS = "use a checkpoint written by `grace train` (the run's weights/best.pt or last.pt)"
+
+
+def unreadable_checkpoint_message(path: Path, error: BaseException) -> str:
+    """What is wrong with *this* file and what to do, from the loader's error (its own words name other tools)."""
+    causes = [error]
+    while causes[-1].__cause__ is not None and len(causes) < 10:
+        causes.append(causes[-1].__cause__)
+    text = " ".join(str(cause) for cause in causes)
+    missing = next((cause.name for cause in causes if isinstance(cause, ModuleNotFoundError)), None)
+    unsafe = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    damage = _damage(path)
+    if "TorchScript" in text:
+        why = f"it is a TorchScript export, not a training checkpoint; {_USE_OURS}"
+    elif missing:
+        why = (
+            f"it needs the Python module {missing!r}, which this installation does not have (it was saved by another "
+            f"program, e.g. YOLOv5). Retrain it, or {_USE_OURS}"
+        )
+    elif unsafe:
+        why = (
+            f"it holds a Python object of type {unsafe.group(1)}, which a safe load does not open (it could run "
+            f"code). If you made this file yourself, load it with --trust; otherwise {_USE_OURS}"
+        )
+    elif damage:
+        why = f"{damage}. Copy it again, or {_USE_OURS}"
+    else:
+        detail = str(causes[-1]).replace("ERROR ❌️", "").split("\n")[0].split(" Use an official")[0].strip()
+        why = f"{type(causes[-1]).__name__}: {detail}; {_USE_OURS}"
+    return f"{path} is not a readable ultralytics checkpoint: {why}."
+
+
+def _damage(path: Path) -> str | None:
+    """How the file differs from the zip archive ``torch.save`` writes; None when it is one, intact."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError as error:
+        return f"it cannot be read ({error.strerror or error})"
+    if size == 0:
+        return "the file is empty (0 bytes)"
+    if not head.startswith(b"PK"):
+        return f"its {size} bytes are not the zip archive torch.save writes (they begin {head!r})"
+    if not zipfile.is_zipfile(path):
+        return f"its zip archive ({size} bytes) is cut short or damaged"
+    return None
+
+
+def load_detection_model(path: str | Path, trust: bool = False) -> nn.Module:
+    """The model inside an ultralytics checkpoint (EMA weights when present), on the CPU, in float32.
+
+    Read safely unless ``trust`` (see :func:`read_checkpoint`).
+    """
+    checkpoint = read_checkpoint(path, trust)
+    model = checkpoint.get("ema") or checkpoint.get("model")
     model.train_args = dict(checkpoint.get("train_args") or {})  # e.g. the image size it was trained at
     return model.float().cpu()
+
+
+DETECTION_HEADS = frozenset({"Detect", "v10Detect"})  # by name: Segment, Pose and OBB subclass Detect
+_TASKS_OF_HEADS = {"Segment": "segmentation", "Pose": "pose", "OBB": "oriented-box (OBB)", "Classify": "classification"}
+
+
+def require_detection_head(model: nn.Module, path: str | Path, action: str) -> None:
+    """Refuse a model whose head is not a plain detection head: its outputs are not (box, class scores), so
+    exporting or running it as a detector would misread mask coefficients or keypoints as class scores."""
+    head = type(model.model[-1]).__name__
+    if head in DETECTION_HEADS:
+        return
+    task = _TASKS_OF_HEADS.get(head)
+    kind = f" (a {task} model)" if task else ""
+    raise ModelError(
+        f"{path} is not a detection model: its head is {head}{kind}, and {action} needs a detection head (Detect). "
+        "Use a checkpoint trained for detection, e.g. with `grace train`."
+    )

@@ -21,9 +21,10 @@ from grace_core.data.records import Box, ImageRecord, Issue, SkipFile
 from grace_core.data.split import assign_splits, check_fractions
 from grace_core.data.writer import check_output, copy_image, write_dataset
 from grace_core.data.yolo import check_names
-from grace_core.errors import DatasetError
+from grace_core.errors import DatasetError, StoreError
 from grace_core.progress import ProgressCounter
 from grace_core.review.merge import MergedDataset, MergedImage, read_merged
+from grace_core.store import db
 from grace_core.store.query import FrameFilter
 from grace_core.store.records import DetectionRecord, FrameRecord
 from grace_core.store.review_store import ReviewStore
@@ -92,14 +93,14 @@ def export_reviewed(
     ``merge_with`` (a data.yaml) adds that dataset's images and fixes the class list to its own. Boxes are matched
     to the class list by name. A seeded, stratified share ``val_fraction`` of the review frames goes to val.
     ``progress(done, total)`` is called as frames are checked and files written. User errors raise DatasetError,
-    and then nothing is left at ``out``.
+    and then nothing is left at ``out``; a damaged or unreadable store raises StoreError.
     """
     out = Path(out)
     fractions = _fractions(val_fraction)
     check_output(out)
     merged = read_merged(merge_with) if merge_with is not None else None
     names = _given_names(class_names, merged)
-    with store.select(where).snapshot() as selection:
+    with db.store_errors(store.db_path), store.select(where).snapshot() as selection:
         verdicts = selection.verdict_counts()
         frames = selection.frames(EXPORTED_VERDICTS)
         boxes = selection.boxes(("defect",))
@@ -187,7 +188,11 @@ def _records(
     per_class: Counter[str] = Counter()
     for frame in frames:
         tick()
-        image = store.image_file(frame)
+        try:
+            image = store.image_file(frame)
+        except StoreError as error:  # a tampered row: never copy a file from outside the store into a dataset
+            _skip(report, "outside_store", f"frame {frame.id}: {error}; frame skipped")
+            continue
         try:
             width, height = verify_image(image)
         except SkipFile as skip:

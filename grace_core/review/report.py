@@ -15,6 +15,7 @@ from grace_core.errors import ReviewError
 from grace_core.review.report_csv import write_csv
 from grace_core.review.report_html import write_html
 from grace_core.review.times import bin_width, zone_name
+from grace_core.store import db
 from grace_core.store.query import FrameFilter
 from grace_core.store.review_store import ReviewStore
 from grace_core.store.selection import ClassCount, FrameHit, ModelCount, Selection, SourceCount
@@ -103,12 +104,13 @@ def shift_report(
     """The report for frames captured in ``[since, until)`` (either may be None: open), from one source or all.
 
     The bin width is chosen from the period (``until - since``, or the frames' own range where a bound is open):
-    15 minutes for an 8-hour shift (see :func:`grace_core.review.times.bin_width`).
+    15 minutes for an 8-hour shift (see :func:`grace_core.review.times.bin_width`). A damaged or unreadable store
+    raises StoreError.
     """
     if since is not None and until is not None and until <= since:
         raise ReviewError(f"the report period is empty: 'until' ({until}) is not after 'since' ({since})")
     selection = store.select(FrameFilter(since=since, until=until, source_id=source_id))
-    with selection.snapshot():
+    with db.store_errors(store.db_path), selection.snapshot():
         status = selection.status_counts()
         verdicts = selection.verdict_counts()
         classes = tuple(selection.class_counts())

@@ -67,6 +67,11 @@ class FrameSource(ABC):
         return self.state in FINISHED_STATES
 
     @property
+    def got_frames(self) -> bool:
+        """True once any frame was captured: tells "cannot connect" (never a frame) from "connection lost"."""
+        return self._last_frame_at is not None
+
+    @property
     def seconds_since_last_frame(self) -> float:
         """Seconds since the latest frame was captured (since opening, before the first one)."""
         last = self._last_frame_at

@@ -4,18 +4,22 @@ Rules, in order:
 
 * ``int`` → camera by index; ``"camera:N"`` → camera N. A bare ``"0"`` is a *path*, never a camera: a
   string index becomes a file name in OpenCV (and in a frozen app), so cameras must be asked for explicitly.
+* ``"genicam:<serial>"`` → an industrial camera through pylon (``genicam:`` or ``genicam:0``: the first found).
 * ``"demo"`` → the built-in demo (it wins over a folder named ``demo``; write ``./demo`` for that).
 * ``rtsp://``, ``rtsps://``, ``rtmp://``, ``http://``, ``https://`` → network stream.
 * An existing directory → image folder; an existing file with a video suffix → video file.
 * Anything else → :class:`~grace_core.errors.SourceError` saying what was wrong and what to write instead.
 
-Keyword options go to the source's constructor (e.g. ``loop=True``, ``fps=5``, ``mode="scroll"``).
+Keyword options go to the source's constructor (e.g. ``loop=True``, ``fps=5``, ``mode="scroll"``);
+``live_options`` go only to a camera or stream (e.g. ``max_reconnects``), so a caller that takes any spec, like
+``grace detect``, can set a reconnect policy without knowing what the spec will open.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,20 +30,26 @@ from grace_core.sources.base import FrameSource
 from grace_core.sources.camera import CameraSource
 from grace_core.sources.demo import DemoSource
 from grace_core.sources.folder import FolderSource
+from grace_core.sources.genicam import GenICamSource
 from grace_core.sources.stream import STREAM_SCHEMES, StreamSource, redact_url
 from grace_core.sources.video import VIDEO_SUFFIXES, VideoSource
 
 SourceSpec = int | str | os.PathLike[str]
 _CAMERA = re.compile(r"camera:(.*)", re.IGNORECASE)
-_USAGE = "Use camera:N for a camera, rtsp://… or http(s)://… for a stream, a video file, an image folder, or 'demo'."
+_GENICAM = re.compile(r"genicam:(.*)", re.IGNORECASE | re.DOTALL)
+_USAGE = (
+    "Use camera:N for a camera, genicam:SERIAL for an industrial (GenICam) camera, rtsp://… or http(s)://… for a "
+    "stream, a video file, an image folder, or 'demo'."
+)
 
 
-def open_source(spec: SourceSpec, **options: Any) -> FrameSource:
+def open_source(spec: SourceSpec, *, live_options: Mapping[str, Any] | None = None, **options: Any) -> FrameSource:
     """Open the source ``spec`` names (see the module doc); raises SourceError when it cannot."""
+    live = {**(live_options or {}), **options}  # for a camera (OpenCV or GenICam) or stream
     if isinstance(spec, bool):
         raise SourceError(f"{spec!r} is not a source. {_USAGE}")
     if isinstance(spec, int):
-        return CameraSource(spec, **options)
+        return CameraSource(spec, **live)
     if isinstance(spec, os.PathLike):
         return _open_path(Path(spec), str(spec), options)
     if not isinstance(spec, str):
@@ -50,17 +60,20 @@ def open_source(spec: SourceSpec, **options: Any) -> FrameSource:
         index = camera.group(1).strip()
         if not index.isdigit():
             raise SourceError(f"'{spec}': a camera is written camera:N with N a number, e.g. camera:0.")
-        return CameraSource(int(index), **options)
+        return CameraSource(int(index), **live)
+    genicam = _GENICAM.fullmatch(text)
+    if genicam:
+        return GenICamSource(genicam.group(1), **live)
     if text.lower() == "demo":
         return DemoSource(**options)
     scheme = urlsplit(text).scheme.lower()
     if scheme in STREAM_SCHEMES:
-        return StreamSource(text, **options)
+        return StreamSource(text, **live)
     if "://" in text:
         raise SourceError(f"'{redact_url(text)}': unknown source type '{scheme}://'. {_USAGE}")
     if not text:
         raise SourceError(f"no source given. {_USAGE}")
-    return _open_path(Path(text).expanduser(), text, options)
+    return _open_path(Path(text).expanduser(), redact_url(text), options)  # "rtsp:/u:pw@h" typos stay hidden too
 
 
 def _open_path(path: Path, shown: str, options: dict[str, Any]) -> FrameSource:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grace_core.data.records import IMAGE_SUFFIXES
 from grace_core.errors import SourceError
-from grace_core.sources.convert import decode_image_file
+from grace_core.sources.convert import ImageTooLarge, decode_image_file
 from grace_core.sources.playback import Item, PlaybackSource
 from grace_core.sources.types import SourceInfo
 
@@ -37,11 +37,14 @@ def list_images(folder: Path) -> list[Path]:
 class FolderSource(PlaybackSource):
     """Images of ``path`` as frames; ``fps`` paces them (None: unpaced), ``loop`` starts over at the end.
 
-    A corrupt or unreadable image is skipped with a warning naming it and counted in ``stats()["skipped"]``
-    (once per file, however often it loops).
+    A corrupt or unreadable image, or one whose header claims more than ``max_pixels`` pixels (default
+    :func:`~grace_core.sources.convert.max_pixels`), is skipped with a warning naming it and counted in
+    ``stats()["skipped"]`` (once per file, however often it loops).
     """
 
-    def __init__(self, path: str | Path, *, fps: float | None = None, loop: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, fps: float | None = None, loop: bool = False, max_pixels: int | None = None
+    ) -> None:
         folder = Path(path).expanduser()
         if not folder.is_dir():
             raise SourceError(f"{folder}: no such folder; choose an existing folder of images.")
@@ -59,6 +62,7 @@ class FolderSource(PlaybackSource):
         self._fps = fps
         self._position = 0
         self._unreadable: set[Path] = set()
+        self.max_pixels = max_pixels
 
     @property
     def info(self) -> SourceInfo:
@@ -71,12 +75,16 @@ class FolderSource(PlaybackSource):
             self._position += 1
             if path in self._unreadable:  # warned and counted on an earlier pass
                 continue
-            image = decode_image_file(str(path))
+            try:
+                image = decode_image_file(str(path), self.max_pixels)
+                problem = f"{path}: unreadable or corrupt image, skipped"
+            except ImageTooLarge as error:  # one hostile or huge file must not end the run
+                image, problem = None, f"skipped {error}"
             if image is not None:
                 return image, {"path": str(path), "name": path.name}
             self._unreadable.add(path)
             self._counters["skipped"] += 1
-            log.warning("%s: unreadable or corrupt image, skipped", path)
+            log.warning("%s", problem)
         return None
 
     def _rewind(self) -> None:

@@ -52,9 +52,12 @@ class LiveSource(FrameSource):
     ``fps``: the expected rate, used for ``info`` and the default ``stale_after`` when the capture reports none.
     ``stale_after``: seconds without a new frame before the state is STALE (default ``max(1.0, 5 / fps)``, 1 s
     when the fps is unknown). Reconnect waits ``backoff_initial`` seconds, doubling up to ``backoff_max``, reset
-    after a frame. ``max_reconnects``: give up (FAILED) after that many; None retries forever. ``max_read_failures``:
-    consecutive failed reads that count as a lost connection. ``join_timeout``: how long ``close()`` waits for the
-    reader thread.
+    after a frame. ``max_reconnects``: give up (FAILED) after that many attempts in a row without a frame (a link
+    that drops and recovers is not used up by its drops); None retries forever. ``max_read_failures``: consecutive
+    failed reads that count as a lost connection. ``join_timeout``: how long ``close()`` waits for the reader thread.
+
+    A source that has never delivered a frame says "cannot connect" in its log lines and its FAILED error; one that
+    had frames and lost them says "connection lost" (``got_frames`` tells the two apart).
     """
 
     live = True
@@ -161,17 +164,20 @@ class LiveSource(FrameSource):
 
     def _run(self) -> None:
         delays = backoff_delays(self._backoff_initial, self._backoff_max)
+        attempts = 0  # reconnect attempts since the last frame: what max_reconnects limits
         while not self.closed:
             if self._session():
-                delays = backoff_delays(self._backoff_initial, self._backoff_max)  # a working link resets it
+                delays = backoff_delays(self._backoff_initial, self._backoff_max)  # a working link resets both
+                attempts = 0
             if self.closed:
                 break
-            if self._max_reconnects is not None and self._counters["reconnects"] >= self._max_reconnects:
-                self._give_up()
+            if self._max_reconnects is not None and attempts >= self._max_reconnects:
+                self._give_up(attempts)
                 return
             self._set_phase(SourceState.RECONNECTING)
             if self._closed.wait(next(delays)):
                 break
+            attempts += 1
             with self._cond:
                 self._counters["reconnects"] += 1
 
@@ -197,8 +203,8 @@ class LiveSource(FrameSource):
             capture.release()
         except Exception:
             log.debug("%s: opening failed", self.description, exc_info=True)
-        if self._phase is not SourceState.RECONNECTING:
-            log.warning("%s: cannot open; retrying with backoff (%s)", self.description, self.hint)
+        if self._phase is SourceState.CONNECTING:  # the first open; a lost link was logged where it was lost
+            log.warning("%s: cannot connect; retrying with backoff (%s)", self.description, self.hint)
         return None
 
     def _pump(self, capture: CaptureLike) -> bool:
@@ -218,7 +224,9 @@ class LiveSource(FrameSource):
                             "%s: connection lost after %d failed reads; reconnecting", self.description, failures
                         )
                     elif self._phase is SourceState.CONNECTING:
-                        log.warning("%s: opened but gives no frames; retrying with backoff", self.description)
+                        log.warning(
+                            "%s: cannot connect: opened but gives no frames; retrying with backoff", self.description
+                        )
                     return got_frame
                 continue
             failures = 0
@@ -252,10 +260,13 @@ class LiveSource(FrameSource):
                 self._phase = phase
                 self._cond.notify_all()
 
-    def _give_up(self) -> None:
-        error = self._fail(
-            f"{self.description}: no frames after {self._counters['reconnects']} reconnect attempt(s); {self.hint}."
-        )
+    def _give_up(self, attempts: int) -> None:
+        waited = self.seconds_since_last_frame
+        if self.got_frames:
+            what = f"connection lost: no frame for {waited:.1f} s after {self._counters['frames']} frame(s)"
+        else:
+            what = f"cannot connect: no frame in {waited:.1f} s"
+        error = self._fail(f"{self.description}: {what} ({attempts} reconnect attempt(s)); {self.hint}.")
         log.error("%s", error)
         with self._cond:
             self._phase = SourceState.FAILED

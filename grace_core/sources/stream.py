@@ -17,12 +17,34 @@ from grace_core.sources.live import CaptureFactory, LiveSource
 from grace_core.sources.types import CaptureLike
 
 STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "http", "https"})
-_PASSWORD = re.compile(r"(?<=://)([^/@:?#]*):[^/?#]*@")
+SECRET_PARAMS = (
+    "password", "passwd", "pass", "pwd", "pw", "token", "access_token", "auth", "authorization", "key", "apikey",
+    "api_key", "secret", "signature", "sig",
+)  # fmt: skip
+_SCHEME = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]+:/*")  # two letters at least: "C:\\" is a drive, not a scheme
+_SECRET_QUERY = re.compile(rf"(?<=[?&;])({'|'.join(SECRET_PARAMS)})=[^&;]*", re.IGNORECASE)
 
 
 def redact_url(url: str) -> str:
-    """The URL without a password, fit for logs, messages and the UI: ``rtsp://user:***@host/...``."""
-    return _PASSWORD.sub(r"\1:***@", url)
+    """The URL without its secrets, fit for logs, messages, stored records and the UI.
+
+    ``rtsp://user:pass@host/x?token=t`` becomes ``rtsp://user:***@host/x?token=***``. The password is everything
+    between the first ``:`` after the user and the **last** ``@``, so one with unencoded ``/ ? # @`` in it (which a
+    URL parser would split into path, query or fragment) is hidden whole; a URL with an ``@`` in its path may be
+    redacted more than needed, never less. Query parameters named in :data:`SECRET_PARAMS` lose their values.
+    """
+    return _SECRET_QUERY.sub(r"\1=***", _redact_userinfo(url))
+
+
+def _redact_userinfo(url: str) -> str:
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        return url
+    userinfo, at, rest = url[scheme.end() :].rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.partition(":")[0]
+    return f"{url[: scheme.end()]}{user}:***@{rest}"
 
 
 class StreamSource(LiveSource):

@@ -63,6 +63,7 @@ class VideoSource(PlaybackSource):
         self._pending: np.ndarray | None = first
         self._position = 0
         self._size = (int(first.shape[1]), int(first.shape[0]))
+        self.ended_early = False  # a pass stopped before the announced frame count (warned once)
 
     @property
     def info(self) -> SourceInfo:
@@ -76,11 +77,25 @@ class VideoSource(PlaybackSource):
         if image is None and self._capture is not None:
             ok, image = self._capture.read()
             if not ok or image is None or image.size == 0:
+                self._check_complete()
                 return None
         if image is None:
             return None
         position, self._position = self._position, self._position + 1
         return to_bgr_uint8(image), {"path": str(self.path), "position": position}
+
+    def _check_complete(self) -> None:
+        """Warn (once) when the video ends before the frame count its container announces: a truncated or
+        damaged file would otherwise look like a shorter, complete video."""
+        if self.ended_early or not self.length or self._position >= self.length:
+            return
+        self.ended_early = True
+        log.warning(
+            "%s: the video ended after %d of the %d frames it announces; the file may be truncated or damaged",
+            self.path,
+            self._position,
+            self.length,
+        )
 
     def _rewind(self) -> None:
         """Reopen rather than seek: seeking to frame 0 is unreliable with some codecs."""

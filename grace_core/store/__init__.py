@@ -13,7 +13,7 @@ from grace_core.store.records import (
     QuotaReport,
     to_detections,
 )
-from grace_core.store.review_store import DEFAULT_QUOTA_BYTES, ReviewStore, default_root
+from grace_core.store.review_store import DEFAULT_QUOTA_BYTES, NoStoreError, ReviewStore, default_root
 from grace_core.store.schema import LATEST_VERSION
 from grace_core.store.selection import Selection
 from grace_core.store.writer import FlaggedFrameWriter, WriterStats
@@ -27,6 +27,7 @@ __all__ = [
     "FlaggedFrameWriter",
     "FrameFilter",
     "FrameRecord",
+    "NoStoreError",
     "QuotaReport",
     "ReviewStore",
     "Selection",

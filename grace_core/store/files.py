@@ -11,6 +11,8 @@ from typing import BinaryIO
 import cv2
 import numpy as np
 
+from grace_core.errors import StoreError
+
 FRAMES_DIR = "frames"
 JPEG_QUALITY = 92
 TMP_SUFFIX = ".tmp"
@@ -21,6 +23,24 @@ def relative_paths(uid: str, captured_at: float, with_heatmap: bool) -> tuple[st
     day = time.gmtime(captured_at)
     folder = f"{FRAMES_DIR}/{day.tm_year:04d}/{day.tm_mon:02d}/{day.tm_mday:02d}"
     return f"{folder}/{uid}.jpg", (f"{folder}/{uid}_heat.png" if with_heatmap else None)
+
+
+def confined(root: Path, rel: str) -> Path:
+    """``root / rel``, after checking that it resolves (``..`` and links followed) to a file inside ``root/frames``.
+
+    The stored paths come from the database's rows, and a damaged or tampered row must never make the store read,
+    copy or delete a file elsewhere (``../victim.txt``, an absolute path, or ``review.db`` itself). Raises
+    StoreError otherwise; the check costs a ``resolve()`` per file.
+    """
+    frames = (root / FRAMES_DIR).resolve()
+    path = root / rel
+    resolved = path.resolve()
+    if not rel or resolved == frames or not resolved.is_relative_to(frames):
+        raise StoreError(
+            f"the review store {root} has a row that points outside its {FRAMES_DIR} folder ({rel!r}); it was not "
+            "followed. The database may be damaged or edited by hand."
+        )
+    return path
 
 
 def encode_jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:

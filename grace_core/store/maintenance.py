@@ -1,19 +1,24 @@
 """Keeping the store's disk use in bounds: quota eviction and crash-orphan cleanup.
 
 Deletion runs in the opposite order to writing: rows first (committed), files after. A crash in between leaves
-orphan files, which :func:`cleanup_orphans` removes, and never a row whose file is gone.
+orphan files, which :func:`cleanup_orphans` removes, and never a row whose file is gone. A file is deleted only
+inside the store's ``frames`` folder, whatever path a row holds (see :func:`files.confined`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import time
 from pathlib import Path
 
+from grace_core.errors import StoreError
 from grace_core.store import audit, db, files
 from grace_core.store.records import QuotaReport
+
+log = logging.getLogger(__name__)
 
 _BATCH = 200  # frames evicted per transaction: short write locks, so the live writer is never held up for long
 
@@ -32,7 +37,7 @@ def enforce_quota(conn: sqlite3.Connection, root: Path, quota_bytes: int) -> Quo
         if not batch:
             break
         for rel in paths:  # after the commit: a crash here leaves orphans, not rows without files
-            files.remove_quietly(root / rel)
+            _remove_stored(root, rel)
         removed += batch
         freed += batch_bytes
         usage = usage_bytes(conn)
@@ -48,6 +53,16 @@ def enforce_quota(conn: sqlite3.Connection, root: Path, quota_bytes: int) -> Quo
     elif removed:
         message = f"Removed the {len(removed)} oldest unreviewed frames ({_size(freed)}) to stay within the quota."
     return QuotaReport(tuple(removed), freed, usage, quota_bytes, over, message)
+
+
+def _remove_stored(root: Path, rel: str) -> None:
+    """Delete one stored file; a path that leads outside ``root/frames`` is refused with a warning."""
+    try:
+        path = files.confined(root, rel)
+    except StoreError as exc:
+        log.warning("not deleting %r while evicting: %s", rel, exc)
+        return
+    files.remove_quietly(path)
 
 
 def _evict_batch(conn: sqlite3.Connection, excess: int) -> tuple[list[int], int, list[str]]:

@@ -2,6 +2,8 @@
 
 One ``ReviewStore`` holds one SQLite connection and belongs to the thread that opened it (sqlite3 refuses use
 from another thread). Open one per thread or process: any number of them may work on the same folder at once.
+:meth:`ReviewStore.open` creates the store if needed (the live side); :meth:`ReviewStore.open_existing` only opens
+one that is there, read-only by default (reports, exports, browsing).
 """
 
 from __future__ import annotations
@@ -45,13 +47,26 @@ def default_root() -> Path:
     return user_data_dir() / "review"
 
 
+class NoStoreError(StoreError):
+    """There is no review store in the folder: no database file, an empty one, or another program's database.
+
+    ``found_file`` tells "nothing there yet" (a new installation) from "something that is not a store".
+    """
+
+    def __init__(self, root: Path, detail: str, found_file: bool) -> None:
+        super().__init__(f"no review store at {root} ({detail}); nothing was created or changed")
+        self.root = root
+        self.found_file = found_file
+
+
 class ReviewStore:
     """Flagged frames for review. Create with :meth:`open`; see ``docs/review-store.md``."""
 
-    def __init__(self, root: Path, conn: sqlite3.Connection, quota_bytes: int) -> None:
+    def __init__(self, root: Path, conn: sqlite3.Connection, quota_bytes: int, readonly: bool = False) -> None:
         self.root = root
         self.db_path = root / DB_NAME
         self.quota_bytes = quota_bytes
+        self.readonly = readonly
         self._conn = conn
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -62,7 +77,8 @@ class ReviewStore:
     ) -> ReviewStore:
         """Open (creating or migrating) the store in ``root`` (default: ``user_data_dir()/review``).
 
-        Raises StoreError when the folder cannot be used or the database was written by a newer app version.
+        Raises StoreError when the folder cannot be used, the database is damaged (``PRAGMA quick_check``) or was
+        written by a newer app version.
         """
         if quota_bytes <= 0:
             raise ValueError(f"quota_bytes must be positive, got {quota_bytes}")
@@ -74,15 +90,49 @@ class ReviewStore:
         db_path = root / DB_NAME
         conn = db.connect(db_path, busy_timeout_s)
         try:
+            db.quick_check(conn, db_path)  # damage shows here, named, not as an empty list or a mid-query error
             if schema.user_version(conn) != schema.LATEST_VERSION:  # no write lock when the schema is current
                 schema.migrate(conn, where=str(db_path))  # creates, upgrades, or refuses a newer database
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{db_path} is not a usable review database ({exc})") from exc
+            raise db.as_store_error(db_path, exc) from exc
         except BaseException:
             conn.close()
             raise
         return cls(root, conn, quota_bytes)
+
+    @classmethod
+    def open_existing(
+        cls,
+        root: Path | None = None,
+        readonly: bool = True,
+        quota_bytes: int = DEFAULT_QUOTA_BYTES,
+        busy_timeout_s: float = 10.0,
+    ) -> ReviewStore:
+        """Open the store already in ``root`` (default: the app's); never create one.
+
+        Read-only by default: reports, exports and browsing go through here, and nothing is written to the folder
+        (SQLite's ``mode=ro``; it may leave its ``-wal``/``-shm`` side files). ``readonly=False`` is for the review
+        tab, which records verdicts; it also upgrades an older store's schema, as :meth:`open` does.
+
+        Raises NoStoreError when there is no store (no ``review.db``, an empty one, another program's database),
+        and StoreError when it is damaged, newer than this app, or (read-only) older and not yet upgraded.
+        """
+        root = Path(root) if root is not None else default_root()
+        db_path = root / DB_NAME
+        if not db_path.is_file():
+            raise NoStoreError(root, f"no {DB_NAME} there", found_file=False)
+        conn = db.connect(db_path, busy_timeout_s, readonly=True)  # looked at first without writing a byte
+        try:
+            db.quick_check(conn, db_path)
+            _check_existing(conn, root, readonly)
+        except BaseException:
+            conn.close()
+            raise
+        if readonly:
+            return cls(root, conn, quota_bytes, readonly=True)
+        conn.close()
+        return cls.open(root, quota_bytes, busy_timeout_s)
 
     def close(self) -> None:
         self._conn.close()
@@ -118,6 +168,7 @@ class ReviewStore:
         (visibility is a view setting, and reviewed labels must not lose real defects). Raises OSError when a
         file cannot be written (disk full) and sqlite3.Error when the database cannot; nothing is left half-done.
         """
+        self._require_writable()
         if decision.status not in ("defect", "uncertain"):
             raise ValueError(f"only flagged frames are stored, this one is {decision.status!r}")
         uid = uuid.uuid4().hex
@@ -189,10 +240,11 @@ class ReviewStore:
         return f"SELECT {columns} FROM frames f {clause} {ORDER_NEWEST_FIRST} LIMIT ? OFFSET ?", params
 
     def image_file(self, record: FrameRecord) -> Path:
-        return self.root / record.image_path
+        """The frame's image file; StoreError if its row points outside the store's ``frames`` folder."""
+        return files.confined(self.root, record.image_path)
 
     def heatmap_file(self, record: FrameRecord) -> Path | None:
-        return self.root / record.heatmap_path if record.heatmap_path else None
+        return files.confined(self.root, record.heatmap_path) if record.heatmap_path else None
 
     def load_image(self, frame_id: int) -> np.ndarray:
         """The stored frame, BGR uint8."""
@@ -210,6 +262,7 @@ class ReviewStore:
 
         The previous verdict and comment go to the audit trail.
         """
+        self._require_writable()
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
         with db.write(self._conn) as conn:
@@ -229,6 +282,7 @@ class ReviewStore:
         self, frame_id: int, class_id: int, class_name: str, xyxy: tuple[float, float, float, float], actor: str
     ) -> int:
         """A reviewer's box (origin 'reviewer', confidence 1); audited. Returns the detection id."""
+        self._require_writable()
         with db.write(self._conn) as conn:
             self._require_frame(conn, frame_id)
             x1, y1, x2, y2 = (float(v) for v in xyxy)
@@ -244,6 +298,7 @@ class ReviewStore:
 
     def delete_box(self, detection_id: int, actor: str) -> None:
         """Mark a box deleted (it stays in the table, flagged, so the audit trail can show what was removed)."""
+        self._require_writable()
         with db.write(self._conn) as conn:
             row = conn.execute(f"SELECT {DETECTION_COLUMNS} FROM detections WHERE id = ?", (detection_id,)).fetchone()
             if row is None:
@@ -259,6 +314,7 @@ class ReviewStore:
         Raises StoreError for an unknown or deleted box. Setting the class it already has changes nothing and
         writes no audit row.
         """
+        self._require_writable()
         if not class_name.strip() or int(class_id) < 0:
             raise ValueError(f"a box needs a class name and a class id ≥ 0, got {class_id!r} {class_name!r}")
         with db.write(self._conn) as conn:
@@ -296,6 +352,7 @@ class ReviewStore:
         self, actor: str, action: str, details: dict[str, Any] | None = None, frame_id: int | None = None
     ) -> int:
         """Append an audit row for a change made elsewhere: e.g. ``"model_promoted"``, ``"thresholds_changed"``."""
+        self._require_writable()
         with db.write(self._conn) as conn:
             return audit.append(conn, time.time(), actor, action, frame_id, details or {})
 
@@ -316,20 +373,43 @@ class ReviewStore:
 
     def enforce_quota(self) -> QuotaReport:
         """Evict the oldest unreviewed frames (rows, then files) until usage ≤ quota. Reviewed frames stay."""
+        self._require_writable()
         return maintenance.enforce_quota(self._conn, self.root, self.quota_bytes)
 
     def cleanup_orphans(self, min_age_s: float = 60.0) -> list[str]:
         """Remove files under ``frames/`` that no row references (crash leftovers); returns their relative paths.
 
         Files younger than ``min_age_s`` are left alone: another thread or process may be about to insert their
-        row. Pass 0 when nothing else writes to the store.
+        row. Pass 0 when nothing else writes to the store. :class:`FlaggedFrameWriter` runs it when it opens the store.
         """
+        self._require_writable()
         return maintenance.cleanup_orphans(self._conn, self.root, min_age_s)
+
+    def _require_writable(self) -> None:
+        if self.readonly:
+            raise StoreError(f"the review store {self.root} was opened read-only; nothing was changed")
 
     @staticmethod
     def _require_frame(conn: sqlite3.Connection, frame_id: int) -> None:
         if conn.execute("SELECT 1 FROM frames WHERE id = ?", (frame_id,)).fetchone() is None:
             raise StoreError(f"frame {frame_id} is not in the review store (deleted or evicted)")
+
+
+def _check_existing(conn: sqlite3.Connection, root: Path, readonly: bool) -> None:
+    """Raise unless ``conn`` holds a review store this version can open (read-only: without upgrading it)."""
+    where = str(root / DB_NAME)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "frames" not in tables:  # an empty file (e.g. a failed copy) or another program's database
+        detail = f"{DB_NAME} there is empty" if not tables else f"{DB_NAME} there is not a GRACE Inspect review store"
+        raise NoStoreError(root, detail, found_file=True)
+    version = schema.user_version(conn)
+    if version > schema.LATEST_VERSION:
+        raise StoreError(schema.too_new_message(version, where))
+    if readonly and version < schema.LATEST_VERSION:
+        raise StoreError(
+            f"{where} was written by an older version of GRACE Inspect (review store schema v{version}; this version "
+            f"reads v{schema.LATEST_VERSION}). Open its review tab once in the app, which upgrades it, then try again."
+        )
 
 
 def _source_kind(frame: Frame) -> str:

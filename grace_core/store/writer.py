@@ -4,7 +4,8 @@ Drop policy: at most ``max_pending`` frames wait (queued or being written). A fr
 dropped on the spot, counted, and its reason recorded: a backlog means the disk cannot keep up, and stalling
 inspection to save review copies would be the worse failure. Write errors (a full disk, a locked or full
 database) are counted, reported through ``on_error`` and never stop the thread; the next frame is tried as usual.
-Frames already saved are never touched by a failed write.
+Frames already saved are never touched by a failed write. When it first opens the store, the writer removes the
+files an earlier crash left without a row (``ReviewStore.cleanup_orphans``) and counts them.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ CLOSED = "closed"
 
 @dataclass(frozen=True)
 class WriterStats:
-    """Counters since the writer started. ``drop_reasons`` counts drops by reason (``queue_full``, ``closed``)."""
+    """Counters since the writer started. ``drop_reasons`` counts drops by reason (``queue_full``, ``closed``);
+    ``orphans_removed`` the crash leftovers removed when the store was opened."""
 
     written: int
     dropped: int
@@ -39,6 +41,7 @@ class WriterStats:
     drop_reasons: dict[str, int] = field(default_factory=dict)
     last_error: str | None = None
     over_quota: bool = False
+    orphans_removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ class FlaggedFrameWriter:
     ``store_factory`` is called on the writer's thread (SQLite connections belong to their thread), again after
     a failed open when the next frame comes. ``on_error(exc)`` is called on the writer's thread; a GUI must hand
     it over to its own thread. After each write the store's quota is enforced (``enforce_quota=False`` to skip).
-    Submitted frames are not copied: do not modify their arrays afterwards.
+    Once the store is open, files older than a minute that no row references are removed (``cleanup_orphans=False``
+    to skip). Submitted frames are not copied: do not modify their arrays afterwards.
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class FlaggedFrameWriter:
         max_pending: int = 32,
         on_error: Callable[[BaseException], None] | None = None,
         enforce_quota: bool = True,
+        cleanup_orphans: bool = True,
     ) -> None:
         if max_pending < 1:
             raise ValueError(f"max_pending must be at least 1, got {max_pending}")
@@ -75,11 +80,12 @@ class FlaggedFrameWriter:
         self._max_pending = max_pending
         self._on_error = on_error
         self._enforce_quota = enforce_quota
+        self._cleanup_pending = cleanup_orphans
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()  # bounded by _pending below
         self._lock = threading.Condition()
         self._pending = 0
         self._closed = False
-        self._written = self._errors = self._evicted = 0
+        self._written = self._errors = self._evicted = self._orphans_removed = 0
         self._drops: Counter[str] = Counter()
         self._last_error: str | None = None
         self._over_quota = False
@@ -120,6 +126,7 @@ class FlaggedFrameWriter:
                 drop_reasons=dict(self._drops),
                 last_error=self._last_error,
                 over_quota=self._over_quota,
+                orphans_removed=self._orphans_removed,
             )
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -168,12 +175,29 @@ class FlaggedFrameWriter:
 
     def _open(self, raise_error: bool = False) -> ReviewStore | None:
         try:
-            return self._factory()
+            store = self._factory()
         except Exception as exc:
             if raise_error:
                 raise
             self._failed(exc)  # reported now; retried with the next frame
             return None
+        if self._cleanup_pending:
+            self._cleanup_pending = False
+            self._cleanup(store)
+        return store
+
+    def _cleanup(self, store: ReviewStore) -> None:
+        """Remove the files a crash left without a row (once, on the first open). Young files are left alone:
+        another writer may be about to insert their row."""
+        try:
+            removed = store.cleanup_orphans()
+        except Exception as exc:  # a leftover costs disk space, not correctness: report it, keep writing frames
+            log.warning("could not remove leftover files from the review store %s: %s", store.root, exc)
+            return
+        with self._lock:
+            self._orphans_removed += len(removed)
+        if removed:
+            log.info("removed %d orphan files (crash leftovers without a row) from %s", len(removed), store.root)
 
     def _write(self, store: ReviewStore, job: _Job) -> None:
         store.add_frame(job.frame, job.decision, job.prediction, job.engine_info, job.thresholds)

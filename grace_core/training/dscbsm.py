@@ -11,14 +11,17 @@ The formulas, symbols, defaults and their reasons are in ``docs/method.md``; thi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-SIGNALS = ("bce", "localization")
+SIGNALS = ("quality", "bce", "localization")
+RARITY = ("images", "instances")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,11 @@ class DSCBSMConfig:
     uniform_mix: float = 0.3  # ε: p ← (1-ε) p + ε/N, so every image keeps ≥ ε/N per draw
     warmup_epochs: int = 3  # uniform sampling (signals still collected) for the first epochs
     loss_weighting: bool = False  # also scale the classification loss of class c by its weight
-    signal: str = "bce"  # second factor: "bce" = |p − t| (the classification gradient); "localization" = 1 − t̄
+    # Class difficulty: "quality" = relative shortfall of p·t (confidence × localisation), the default since the
+    # first NEU-DET runs; "bce" = (1 − conf)^α · (|p − t| / mean)^β (the first definition); "localization" = the same
+    # with 1 − t in place of |p − t|. docs/method.md §2.2 has the formulas and why "bce" was replaced.
+    signal: str = "quality"
+    rarity: str = "images"  # n_c counts the training images that hold class c ("images") or its boxes ("instances")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.weight_min <= 1.0 <= self.weight_max:
@@ -51,6 +58,8 @@ class DSCBSMConfig:
             raise ValueError("momenta must be in [0, 1)")
         if self.signal not in SIGNALS:
             raise ValueError(f"signal must be one of {', '.join(SIGNALS)}")
+        if self.rarity not in RARITY:
+            raise ValueError(f"rarity must be one of {', '.join(RARITY)}")
 
 
 # --------------------------------------------------------------------------------------------------- signals
@@ -69,6 +78,7 @@ class SignalAccumulator:
         self.confidence_sum = torch.zeros(self.num_classes, dtype=torch.float64)
         self.gradient_sum = torch.zeros(self.num_classes, dtype=torch.float64)
         self.target_sum = torch.zeros(self.num_classes, dtype=torch.float64)
+        self.quality_sum = torch.zeros(self.num_classes, dtype=torch.float64)
 
     @torch.no_grad()
     def add_batch(
@@ -99,6 +109,7 @@ class SignalAccumulator:
         self.confidence_sum += torch.bincount(labels, p_pos, minlength=self.num_classes).double().cpu()
         self.gradient_sum += torch.bincount(labels, (p_pos - t_pos).abs(), minlength=self.num_classes).double().cpu()
         self.target_sum += torch.bincount(labels, t_pos, minlength=self.num_classes).double().cpu()
+        self.quality_sum += torch.bincount(labels, p_pos * t_pos, minlength=self.num_classes).double().cpu()
         # Image hardness: the image's own classification loss, normalised by its own target mass.
         bce = torch.nn.functional.binary_cross_entropy(probabilities.clamp(1e-6, 1 - 1e-6), targets, reduction="none")
         per_image = (bce.sum(dim=(1, 2)) / targets.sum(dim=(1, 2)).clamp(min=1.0)).cpu().numpy()
@@ -107,15 +118,19 @@ class SignalAccumulator:
             fresh = np.isnan(previous)
             self.image_loss[index] = loss if fresh else hardness_momentum * previous + (1 - hardness_momentum) * loss
 
-    def class_statistics(self, signal: str = "bce") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def class_statistics(self, signal: str = "quality") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mean confidence, second signal, positives) per class for this epoch; NaN where unseen.
 
-        The second signal is the mean ``|p − t|`` ("bce") or the mean localisation shortfall ``1 − t`` of the
-        positives ("localization"; ``t`` is the assigner's IoU-aware target).
+        The second signal is, over the positives, the mean quality ``p·t`` ("quality"), the mean ``|p − t|``
+        ("bce") or the mean localisation shortfall ``1 − t`` ("localization"); ``t`` is the assigner's IoU-aware
+        target.
         """
         positives = self.positives.numpy()
-        second = self.gradient_sum if signal == "bce" else positives - self.target_sum.numpy()
-        second = second.numpy() if isinstance(second, torch.Tensor) else second
+        second = {
+            "quality": self.quality_sum.numpy(),
+            "bce": self.gradient_sum.numpy(),
+            "localization": positives - self.target_sum.numpy(),
+        }[signal]
         with np.errstate(invalid="ignore", divide="ignore"):
             confidence = np.where(positives > 0, self.confidence_sum.numpy() / positives, np.nan)
             signal_mean = np.where(positives > 0, second / positives, np.nan)
@@ -141,9 +156,12 @@ def class_weights(
     previous: np.ndarray | None,
     config: DSCBSMConfig,
 ) -> np.ndarray:
-    """w_c ∝ (1 − conf_c)^α · (g_c / ḡ)^β · (median n / n_c)^γ, EMA-smoothed, clipped, mean 1 (docs/method.md).
+    """w_c ∝ difficulty_c · (median n / n_c)^γ, EMA-smoothed, clipped, mean 1 (docs/method.md §2.2).
 
-    A class unseen this epoch (NaN signals) keeps its previous weight (1 at the start).
+    ``gradient`` is the second signal of :meth:`SignalAccumulator.class_statistics`. Difficulty is
+    ``(q̄ / q_c)^α`` for the "quality" signal (``q_c`` = mean p·t, ``q̄`` its mean over the classes seen) and
+    ``(1 − conf_c)^α · (g_c / ḡ)^β`` for the others. A class unseen this epoch (NaN signals) keeps its previous weight
+    (1 at the start).
     """
     num_classes = len(instances)
     previous = np.ones(num_classes) if previous is None else np.asarray(previous, dtype=float)
@@ -151,12 +169,16 @@ def class_weights(
     raw = previous.copy()
     if seen.any():
         eps = 1e-6
-        difficulty = np.clip(1.0 - confidence[seen], eps, 1.0) ** config.alpha
-        mean_gradient = max(float(np.mean(gradient[seen])), eps)
-        gradient_term = np.clip(gradient[seen] / mean_gradient, eps, None) ** config.beta
+        if config.signal == "quality":
+            quality = np.clip(gradient[seen], eps, None)
+            difficulty = (quality.mean() / quality) ** config.alpha
+        else:
+            difficulty = np.clip(1.0 - confidence[seen], eps, 1.0) ** config.alpha
+            mean_gradient = max(float(np.mean(gradient[seen])), eps)
+            difficulty = difficulty * np.clip(gradient[seen] / mean_gradient, eps, None) ** config.beta
         present = np.maximum(instances, 1.0)
         rarity = (np.median(present) / present[seen]) ** config.gamma
-        fresh = difficulty * gradient_term * rarity
+        fresh = difficulty * rarity
         # Seen classes share the mean they had, so a class without signal this epoch keeps its weight exactly.
         target_mean = float(np.clip(previous[seen].mean(), config.weight_min, config.weight_max))
         raw[seen] = _normalise_and_clip(fresh, config.weight_min, config.weight_max, mean=target_mean)
@@ -287,6 +309,7 @@ class DSCBSM:
         for i, classes in enumerate(image_classes):
             np.add.at(self.image_counts[i], np.asarray(classes, dtype=int), 1)
         self.instances = self.image_counts.sum(axis=0)
+        self.images_with_class = (self.image_counts > 0).sum(axis=0).astype(float)
         self.signals = SignalAccumulator(num_classes, len(image_classes))
         self.sampler = WeightedEpochSampler(len(image_classes), seed=seed)
         self.weights = np.ones(num_classes)
@@ -299,7 +322,8 @@ class DSCBSM:
         ``epoch`` is 1-based: after epoch ``warmup_epochs`` the next epoch is the first weighted one.
         """
         confidence, gradient, _ = self.signals.class_statistics(self.config.signal)
-        self.weights = class_weights(confidence, gradient, self.instances, self.weights, self.config)
+        counts = self.images_with_class if self.config.rarity == "images" else self.instances
+        self.weights = class_weights(confidence, gradient, counts, self.weights, self.config)
         active = epoch >= self.config.warmup_epochs
         if active:
             self.probabilities = image_probabilities(
@@ -352,3 +376,40 @@ class DSCBSM:
         self.signals.image_loss = np.asarray(state["image_loss"], dtype=float)
         self.sampler.load_state_dict(state["sampler"])
         self.history = [EpochReport(**r) for r in state["history"]]
+
+    def save(self, path: str | Path) -> None:
+        """Write the state as a plain ``.npz`` of numbers and one JSON string: nothing in it can run code on load."""
+        state = self.state_dict()
+        sampler = state["sampler"]
+        with open(path, "wb") as handle:  # a file object: np.savez would append ".npz" to a path without it
+            np.savez(
+                handle,
+                weights=state["weights"],
+                probabilities=state["probabilities"],
+                image_loss=state["image_loss"],
+                sampler_generator=sampler["generator"].numpy(),
+                sampler_probabilities=sampler["probabilities"].numpy(),
+                sampler_uniform=np.array(sampler["uniform"]),
+                history=np.array(json.dumps(state["history"])),
+            )
+
+    def load(self, path: str | Path) -> None:
+        """Read what :meth:`save` wrote (``allow_pickle=False``); a file of another shape is a ``ValueError``."""
+        with np.load(path, allow_pickle=False) as saved:
+            try:
+                state = {
+                    "weights": saved["weights"],
+                    "probabilities": saved["probabilities"],
+                    "image_loss": saved["image_loss"],
+                    "sampler": {
+                        "generator": torch.from_numpy(saved["sampler_generator"].astype(np.uint8)),
+                        "probabilities": torch.from_numpy(saved["sampler_probabilities"].astype(np.float64)),
+                        "uniform": bool(saved["sampler_uniform"]),
+                    },
+                    "history": json.loads(str(saved["history"])),
+                }
+            except (KeyError, ValueError) as error:
+                raise ValueError(f"{path}: not a DS-CBSM++ sampler state ({error})") from error
+        if len(state["image_loss"]) != len(self.signals.image_loss) or len(state["weights"]) != len(self.weights):
+            raise ValueError(f"{path}: the sampler state is for another dataset (image or class count differs)")
+        self.load_state_dict(state)

@@ -37,8 +37,12 @@ class TrainJob:
     hours: float | None = None  # time budget: ultralytics fits the epoch count (and LR schedule) to it
     dscbsm_warmup: int = 3
     dscbsm_loss_weighting: bool = False
-    dscbsm_signal: str = "bce"  # "bce" (|p − t|) or "localization" (1 − t̄): see docs/method.md
+    dscbsm_signal: str = "quality"  # "quality" (p·t), "bce" (|p − t|) or "localization" (1 − t̄): docs/method.md
+    dscbsm_rarity: str = "images"  # rarity counts images holding a class ("images") or its boxes ("instances")
+    precision: str = "auto"  # CPU: auto (bf16 where the CPU has it natively) | fp32 | bf16
+    threads: int | None = None  # CPU threads for the model (None: every core); a machine setting, not the run's
     resume: str | None = None
+    trust: bool = False  # resume/fine-tune: allow a full unpickle of the checkpoint (only for files the user made)
     extra: dict = field(default_factory=dict)  # further ultralytics overrides (e.g. {"mosaic": 0.5})
 
     def check(self) -> None:
@@ -46,6 +50,7 @@ class TrainJob:
         if self.resume:
             if not Path(self.resume).is_file():
                 raise GraceError(f"nothing to resume: {self.resume} does not exist (pass a run's weights/last.pt)")
+            check_resumable(self.resume, self.trust)
             return
         if self.epochs <= 0:
             raise GraceError(f"--epochs must be at least 1, got {self.epochs}")
@@ -57,14 +62,23 @@ class TrainJob:
             raise GraceError(f"--hours must be positive, got {self.hours}")
         if self.seed < 0 or self.workers < 0 or self.patience < 0 or self.dscbsm_warmup < 0:
             raise GraceError("--seed, --workers, --patience and --dscbsm-warmup cannot be negative")
-        if self.dscbsm_signal not in ("bce", "localization"):
-            raise GraceError(f"--dscbsm-signal must be bce or localization, got {self.dscbsm_signal!r}")
+        from grace_core.training.cpu_speed import PRECISIONS
+        from grace_core.training.dscbsm import RARITY, SIGNALS
+
+        if self.dscbsm_signal not in SIGNALS:
+            raise GraceError(f"--dscbsm-signal must be one of {', '.join(SIGNALS)}, got {self.dscbsm_signal!r}")
+        if self.dscbsm_rarity not in RARITY:
+            raise GraceError(f"--dscbsm-rarity must be one of {', '.join(RARITY)}, got {self.dscbsm_rarity!r}")
+        if self.precision not in PRECISIONS:
+            raise GraceError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.threads is not None and self.threads < 1:
+            raise GraceError(f"--threads must be at least 1, got {self.threads}")
         if self.sampler not in ("dscbsm", "uniform"):
             raise GraceError(f"--sampler must be dscbsm or uniform, got {self.sampler!r}")
         check_dataset(self.data)
-        check_model(self.model)
+        check_model(self.model, self.trust)
         if self.weights:
-            check_model(self.weights)
+            check_model(self.weights, self.trust)
 
     def __post_init__(self) -> None:
         self.project = str(Path(self.project).resolve())  # ultralytics nests a relative project under runs/
@@ -78,19 +92,23 @@ class TrainJob:
     def cli_args(self) -> list[str]:
         """The ``grace train`` arguments for this job (how the app launches it in a worker process)."""
         if self.resume:
-            return ["--resume", str(self.resume)]
+            args = ["--resume", str(self.resume)] + (["--threads", str(self.threads)] if self.threads else [])
+            return args + (["--trust"] if self.trust else [])
         if self.extra:
             raise GraceError("extra ultralytics overrides cannot be passed on the command line")
         args = ["--data", str(self.data), "--model", str(self.model), "--project", str(self.project)]
         for name in ("epochs", "imgsz", "batch", "device", "seed", "workers", "patience", "sampler"):
             args += [f"--{name}", str(getattr(self, name))]
         args += ["--dscbsm-warmup", str(self.dscbsm_warmup), "--dscbsm-signal", self.dscbsm_signal]
-        optional = {"--hours": self.hours, "--weights": self.weights, "--name": self.name}
+        args += ["--dscbsm-rarity", self.dscbsm_rarity, "--precision", self.precision]
+        optional = {"--hours": self.hours, "--weights": self.weights, "--name": self.name, "--threads": self.threads}
         for flag, value in optional.items():
             if value is not None and value != "":
                 args += [flag, str(value)]
         if self.dscbsm_loss_weighting:
             args.append("--dscbsm-loss-weighting")
+        if self.trust:
+            args.append("--trust")
         return args
 
     @classmethod
@@ -99,7 +117,7 @@ class TrainJob:
         unknown = set(values) - known
         if unknown:
             raise GraceError(f"unknown training settings: {', '.join(sorted(unknown))}")
-        return cls(**values)
+        return cls(**{**_BEFORE_THEIR_TIME, **values})
 
     def save(self, folder: Path) -> Path:
         path = Path(folder) / JOB_FILE
@@ -114,16 +132,36 @@ class TrainJob:
             raise GraceError(f"cannot read training settings {path}: {error}") from error
 
 
-def check_model(model: str) -> None:
-    """A registry name, a model YAML, or a checkpoint that opens safely; otherwise a clear :class:`ModelError`."""
+#: What a job saved before a setting existed meant by it (a resumed old run keeps computing as it did).
+_BEFORE_THEIR_TIME = {"dscbsm_signal": "bce", "dscbsm_rarity": "instances", "precision": "fp32"}
+
+
+def check_model(model: str, trust: bool = False) -> None:
+    """A registry name, a model YAML, or a checkpoint that opens safely; otherwise a clear :class:`ModelError`.
+
+    A checkpoint is unpickled with ``weights_only`` here, before ultralytics (which unpickles it again for resume and
+    fine-tuning) ever sees it: a file that would run code is refused unless ``trust``.
+    """
     if str(model).lower().endswith(".pt"):
         from grace_core.nn.transfer import load_detection_model
 
-        load_detection_model(model)
+        load_detection_model(model, trust=trust)
     else:
         from grace_core.nn.registry import model_config
 
         model_config(model)
+
+
+def check_resumable(last: str, trust: bool = False) -> None:
+    """``last`` is a checkpoint of an unfinished run that opens safely; otherwise a clear :class:`GraceError`."""
+    from grace_core.nn.transfer import read_checkpoint
+
+    checkpoint = read_checkpoint(last, trust=trust)
+    if int(checkpoint.get("epoch", -1)) < 0:
+        raise GraceError(
+            f"{last}: this run has finished, there is nothing to resume; to train further, start a new run from "
+            f"it (--model {last})"
+        )
 
 
 def check_dataset(data: str) -> Path:

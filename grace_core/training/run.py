@@ -116,7 +116,11 @@ class EventBridge:
         return max(0.0, within_epoch) + remaining * sum(self.epoch_seconds) / len(self.epoch_seconds)
 
     def on_train_start(self, trainer) -> None:
-        self.events.emit("phase", name="train", message=f"{trainer.epochs} epochs from epoch {trainer.start_epoch + 1}")
+        plan = getattr(trainer, "cpu_plan", None)
+        how = f"; {plan.describe()}" if plan is not None else ""
+        self.events.emit(
+            "phase", name="train", message=f"{trainer.epochs} epochs from epoch {trainer.start_epoch + 1}{how}"
+        )
 
     def on_epoch_start(self, trainer) -> None:
         self.batch_index = 0
@@ -205,8 +209,10 @@ def run_training(job: TrainJob, events: EventSink | None = None, cancel: threadi
     cancel = cancel or threading.Event()
     if job.resume:  # the sampler settings live with the run, not in ultralytics' checkpoint args
         saved = Path(job.resume).resolve().parent.parent / JOB_FILE
-        if saved.is_file():
-            job = TrainJob(**{**TrainJob.load(saved).to_dict(), "resume": job.resume})
+        if saved.is_file():  # threads belong to the machine that resumes, not to the run
+            job = TrainJob(
+                **{**TrainJob.load(saved).to_dict(), "resume": job.resume, "threads": job.threads, "trust": job.trust}
+            )
 
     from grace_core.training.dscbsm import DSCBSMConfig
     from grace_core.training.trainer import GraceTrainer
@@ -217,9 +223,17 @@ def run_training(job: TrainJob, events: EventSink | None = None, cancel: threadi
         overrides=_overrides(job),
         sampler=job.sampler,
         dscbsm_config=DSCBSMConfig(
-            warmup_epochs=job.dscbsm_warmup, loss_weighting=job.dscbsm_loss_weighting, signal=job.dscbsm_signal
+            warmup_epochs=job.dscbsm_warmup,
+            loss_weighting=job.dscbsm_loss_weighting,
+            signal=job.dscbsm_signal,
+            rarity=job.dscbsm_rarity,
         ),
+        precision=job.precision,
+        threads=job.threads,
+        workers=job.workers,
+        trust=job.trust,
     )
+
     Path(trainer.save_dir).mkdir(parents=True, exist_ok=True)
     job.save(Path(trainer.save_dir))
     log = RunLogSink(events, Path(trainer.save_dir))

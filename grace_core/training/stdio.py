@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from typing import TextIO
 
 _lock = threading.Lock()
@@ -56,3 +58,31 @@ def redirect_stdout_for_protocol() -> TextIO:
             protocol_fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n", buffering=1
         )
         return _protocol_stream
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """While inside, everything written to stdout — ``print``, logging handlers bound to ``sys.stdout`` at import
+    (ultralytics'), progress bars, C code on descriptor 1 — lands on stderr; stdout is restored on the way out.
+
+    For commands whose stdout is their result (``grace val`` prints a table): the chatter of the libraries they call
+    must not mix with it. Streams bound to descriptor 1 are flushed before it is restored, so nothing leaks back.
+    """
+    previous = sys.stdout
+    streams = [s for s in (previous, sys.__stdout__) if s is not None]
+    for stream in streams:
+        stream.flush()
+    saved = os.dup(1) if _fd_is_open(1) and _fd_is_open(2) else None
+    if saved is not None:
+        os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        for stream in streams:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        sys.stdout = previous
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)

@@ -20,11 +20,13 @@ from ultralytics.utils import LOGGER, RANK
 from grace_core.errors import GraceError
 from grace_core.nn.registry import architecture_of, build_model, model_config
 from grace_core.nn.transfer import load_detection_model, transfer_weights
+from grace_core.training.cpu_speed import Bf16Forward, CpuPlan, Fp32Loss, resolve_precision
 from grace_core.training.dscbsm import DSCBSM, DSCBSMConfig, EpochReport
 from grace_core.training.signal_loss import SignalDetectionLoss
 
 SAMPLERS = ("dscbsm", "uniform")
-DSCBSM_STATE = "dscbsm.pt"  # beside last.pt
+DSCBSM_STATE = "dscbsm.npz"  # beside last.pt: numbers and JSON only, loaded with allow_pickle=False
+DSCBSM_STATE_PICKLED = "dscbsm.pt"  # what runs before it saved (a pickle): read only when the user trusts the run
 DSCBSM_LOG = "dscbsm.jsonl"  # in the run folder, one report per epoch
 
 
@@ -43,17 +45,36 @@ class GraceTrainer(DetectionTrainer):
         *,
         sampler: str = "dscbsm",
         dscbsm_config: DSCBSMConfig | None = None,
+        precision: str = "auto",
+        threads: int | None = None,
+        workers: int | None = None,
+        trust: bool = False,
     ) -> None:
+        """``precision``: auto / fp32 / bf16 and ``threads`` (None: every core) for a CPU run
+        (:mod:`grace_core.training.cpu_speed`); ``workers``: data-loading processes, kept on a CPU too (ultralytics
+        sets 0 there; ``None`` keeps ultralytics' choice); ``trust``: a resumed run's old pickled sampler state may be
+        unpickled (only for runs the user made)."""
         if sampler not in SAMPLERS:
             raise GraceError(f"unknown sampler {sampler!r}: use one of {', '.join(SAMPLERS)}")
         super().__init__(cfg, overrides, _callbacks)
+        self.cpu_plan: CpuPlan | None = None
+        if self.device.type == "cpu":
+            self.cpu_plan = resolve_precision(precision, threads)
+            torch.set_num_threads(self.cpu_plan.threads)  # ultralytics' select_device left cpu_count - 1
+            if workers is not None:
+                self.args.workers = workers
+            LOGGER.info(self.cpu_plan.describe())
+        elif precision != "auto":
+            self.args.amp = "bf16" if precision == "bf16" else False  # ultralytics' own AMP on an accelerator
         self.sampler_name = sampler
+        self.trust = trust
         self.dscbsm_config = dscbsm_config or DSCBSMConfig()
         self.dscbsm: DSCBSM | None = None
         self.cancelled = False  # set (with .stop) by a clean cancel: see validate / final_eval
         self._image_index: dict[str, int] = {}
         self.add_callback("on_train_epoch_end", _dscbsm_epoch_end)
         self.add_callback("on_model_save", _save_dscbsm_state)
+        self.add_callback("on_pretrain_routine_end", _install_training_criterion)
 
     # ----------------------------------------------------------------------------------------------- model
 
@@ -107,13 +128,29 @@ class GraceTrainer(DetectionTrainer):
             self._image_index = {str(path): i for i, path in enumerate(dataset.im_files)}
             # InfiniteDataLoader → _RepeatSampler → BatchSampler → (RandomSampler): swap the innermost sampler.
             loader.batch_sampler.sampler.sampler = self.dscbsm.sampler
-            # The model (with its hyper-parameters) exists by now; ultralytics' DetectionModel.loss uses .criterion.
-            self.model.criterion = SignalDetectionLoss(self.model, self._record_batch)
-            state = Path(self.args.model).with_name(DSCBSM_STATE) if self.resume else None
-            if state is not None and state.is_file():
-                self.dscbsm.load_state_dict(torch.load(state, weights_only=False))
-                LOGGER.info(f"DS-CBSM++: resumed sampler state from {state}")
+            if self.resume:
+                self._resume_sampler(Path(self.args.model).parent)
         return loader
+
+    def _resume_sampler(self, weights_dir: Path) -> None:
+        state, pickled = weights_dir / DSCBSM_STATE, weights_dir / DSCBSM_STATE_PICKLED
+        try:
+            if state.is_file():
+                self.dscbsm.load(state)
+            elif pickled.is_file() and self.trust:
+                self.dscbsm.load_state_dict(torch.load(pickled, weights_only=False))
+                state = pickled
+            elif pickled.is_file():
+                LOGGER.warning(
+                    f"DS-CBSM++: {pickled} is in the old pickled format, which could run code when loaded; it was not "
+                    "read and the sampler restarts from uniform weights (resume with --trust if you made this run)"
+                )
+                return
+            else:
+                return
+        except (OSError, ValueError) as error:
+            raise GraceError(f"cannot resume the DS-CBSM++ sampler: {error}") from error
+        LOGGER.info(f"DS-CBSM++: resumed sampler state from {state}")
 
     def _record_batch(self, logits, target_labels, target_scores, foreground, batch) -> None:
         indices = [self._image_index[str(path)] for path in batch["im_file"]]
@@ -124,6 +161,22 @@ class GraceTrainer(DetectionTrainer):
     @property
     def latest_dscbsm_report(self) -> EpochReport | None:
         return self.dscbsm.history[-1] if self.dscbsm and self.dscbsm.history else None
+
+
+def _install_training_criterion(trainer: GraceTrainer) -> None:
+    """The training model's loss (ultralytics' ``DetectionModel.loss`` uses ``.criterion``), and bf16 autocast.
+
+    Installed once the EMA copy exists, so validation and checkpoints keep ultralytics' plain fp32 model.
+    """
+    model = trainer.model
+    criterion = getattr(model, "criterion", None)
+    if trainer.dscbsm is not None:
+        criterion = SignalDetectionLoss(model, trainer._record_batch)
+    if trainer.cpu_plan is not None and trainer.cpu_plan.precision == "bf16":
+        model.criterion = Fp32Loss(criterion if criterion is not None else model.init_criterion())
+        trainer.bf16_forward = Bf16Forward(model)
+    elif criterion is not None:
+        model.criterion = criterion
 
 
 def _dscbsm_epoch_end(trainer: GraceTrainer) -> None:
@@ -143,4 +196,4 @@ def _dscbsm_epoch_end(trainer: GraceTrainer) -> None:
 
 def _save_dscbsm_state(trainer: GraceTrainer) -> None:
     if trainer.dscbsm is not None:
-        torch.save(trainer.dscbsm.state_dict(), Path(trainer.wdir) / DSCBSM_STATE)
+        trainer.dscbsm.save(Path(trainer.wdir) / DSCBSM_STATE)

@@ -14,6 +14,7 @@ from grace_core.training.dscbsm import (
 )
 
 CONFIG = DSCBSMConfig(momentum=0.0)  # no smoothing: one update shows the full effect
+BCE = DSCBSMConfig(momentum=0.0, signal="bce", rarity="instances")  # the first definition (docs/method.md §2.2)
 
 
 def test_a_rare_class_gains_weight_and_its_images_gain_probability():
@@ -26,34 +27,45 @@ def test_a_rare_class_gains_weight_and_its_images_gain_probability():
 
 
 def test_a_low_confidence_class_gains_weight():
-    weights = class_weights(np.array([0.9, 0.3]), np.array([0.2, 0.2]), np.array([50.0, 50.0]), None, CONFIG)
+    weights = class_weights(np.array([0.9, 0.3]), np.array([0.2, 0.2]), np.array([50.0, 50.0]), None, BCE)
     assert weights[1] > weights[0]
 
 
 def test_a_class_with_larger_gradients_gains_weight():
-    weights = class_weights(np.array([0.5, 0.5]), np.array([0.1, 0.4]), np.array([50.0, 50.0]), None, CONFIG)
+    weights = class_weights(np.array([0.5, 0.5]), np.array([0.1, 0.4]), np.array([50.0, 50.0]), None, BCE)
     assert weights[1] > weights[0]
-    ratio = (0.4 / 0.25) ** CONFIG.beta / (0.1 / 0.25) ** CONFIG.beta  # nothing else differs: the exact ratio
+    ratio = (0.4 / 0.25) ** BCE.beta / (0.1 / 0.25) ** BCE.beta  # nothing else differs: the exact ratio
     assert weights[1] / weights[0] == pytest.approx(ratio)
+
+
+def test_the_quality_signal_weights_classes_by_their_relative_shortfall():
+    """Quality q = mean p·t: the class at half the mean quality gets twice the difficulty (α = 1), at any scale."""
+    for scale in (0.01, 1.0):  # early in training every p is tiny: the relative form still discriminates
+        quality = scale * np.array([0.2, 0.6, 0.4])
+        weights = class_weights(np.full(3, 0.5), quality, np.array([50.0, 50.0, 50.0]), None, CONFIG)
+        assert weights[0] / weights[1] == pytest.approx(3.0)
+        assert weights[0] > weights[2] > weights[1]
 
 
 def test_weights_have_mean_one_and_stay_in_their_bounds():
     rng = np.random.default_rng(0)
     for _ in range(50):
         k = rng.integers(2, 12)
-        weights = class_weights(rng.uniform(0, 1, k), rng.uniform(0, 1, k), rng.integers(1, 5000, k), None, CONFIG)
-        assert weights.mean() == pytest.approx(1.0, abs=1e-3)
-        assert weights.min() >= CONFIG.weight_min - 1e-3 and weights.max() <= CONFIG.weight_max + 1e-3
+        for config in (CONFIG, BCE):
+            signals = (rng.uniform(0, 1, k), rng.uniform(0, 1, k), rng.integers(1, 5000, k))
+            weights = class_weights(*signals, None, config)
+            assert weights.mean() == pytest.approx(1.0, abs=1e-3)
+            assert weights.min() >= config.weight_min - 1e-3 and weights.max() <= config.weight_max + 1e-3
 
 
 def test_smoothing_moves_weights_part_of_the_way_and_unseen_classes_keep_theirs():
-    smooth = DSCBSMConfig(momentum=0.5)
+    smooth = DSCBSMConfig(momentum=0.5, signal="bce")
     signals = (np.array([0.9, 0.1, np.nan]), np.array([0.2, 0.2, np.nan]), np.array([10.0, 10.0, 10.0]))
-    jump = class_weights(*signals, None, CONFIG)
+    jump = class_weights(*signals, None, BCE)
     step = class_weights(*signals, None, smooth)
     assert 1.0 < step[1] < jump[1]  # half-way from 1 towards the unsmoothed value (before re-normalising)
     previous = np.array([0.8, 1.2, 1.7])
-    kept = class_weights(*signals, previous / previous.mean(), CONFIG)
+    kept = class_weights(*signals, previous / previous.mean(), BCE)
     assert kept[2] == pytest.approx((previous / previous.mean())[2], rel=1e-3)
 
 
@@ -83,13 +95,16 @@ def test_signals_are_the_confidence_and_exact_bce_gradient_at_positives():
     scores[0, 0, 0], scores[0, 1, 1], scores[1, 0, 1] = 0.8, 0.6, 1.0
     foreground = torch.tensor([[True, True], [True, False]])
     acc.add_batch(logits, labels, scores, foreground, [0, 2], hardness_momentum=0.5)
-    confidence, gradient, positives = acc.class_statistics()
+    confidence, gradient, positives = acc.class_statistics("bce")
     s = torch.sigmoid
     assert positives.tolist() == [1, 2]
     assert confidence[0] == pytest.approx(float(s(torch.tensor(0.0))))
     assert confidence[1] == pytest.approx(float((s(torch.tensor(1.0)) + s(torch.tensor(2.0))) / 2))
     assert gradient[1] == pytest.approx(float((abs(s(torch.tensor(1.0)) - 0.6) + abs(s(torch.tensor(2.0)) - 1.0)) / 2))
     assert np.isnan(acc.image_loss[1]) and not np.isnan(acc.image_loss[[0, 2]]).any()
+    _, quality, _ = acc.class_statistics("quality")
+    assert quality[0] == pytest.approx(float(s(torch.tensor(0.0))) * 0.8)
+    assert quality[1] == pytest.approx(float((s(torch.tensor(1.0)) * 0.6 + s(torch.tensor(2.0)) * 1.0) / 2))
 
 
 def test_sampler_length_is_stable_and_seeded_runs_repeat():
@@ -151,5 +166,30 @@ def test_the_localization_signal_favours_the_badly_localised_class():
     config = DSCBSMConfig(momentum=0.0, signal="localization")
     weights = class_weights(confidence, shortfall, np.array([10.0, 10.0]), None, config)
     assert weights[1] > weights[0]
+    _, quality, _ = acc.class_statistics("quality")  # the default ranks them like "localization" does
+    assert class_weights(confidence, quality, np.array([10.0, 10.0]), None, CONFIG)[1] > 1.0
     with pytest.raises(ValueError, match="signal must be one of"):
         DSCBSMConfig(signal="magic")
+
+
+def test_rarity_counts_images_by_default_not_boxes():
+    """Inclusion-like class: as many images as the other, but many boxes each. Only the box count calls it common."""
+    images = [np.array([0] * 6)] * 5 + [np.array([1])] * 5  # class 0: 30 boxes in 5 images; class 1: 5 in 5
+    by_images = DSCBSM(["many-boxes", "one-box"], images, DSCBSMConfig(momentum=0.0, warmup_epochs=0))
+    by_boxes = DSCBSM(
+        ["many-boxes", "one-box"], images, DSCBSMConfig(momentum=0.0, warmup_epochs=0, rarity="instances")
+    )
+    for controller in (by_images, by_boxes):
+        for label in (0, 1):  # identical confidence and localisation for both classes
+            controller.signals.add_batch(
+                torch.zeros(1, 1, 2),
+                torch.tensor([[label]]),
+                torch.full((1, 1, 2), 0.5),
+                torch.tensor([[True]]),
+                [0],
+                0.5,
+            )
+    assert by_images.end_epoch(1).class_weights["many-boxes"] == pytest.approx(1.0)
+    assert by_boxes.end_epoch(1).class_weights["many-boxes"] < 1.0
+    with pytest.raises(ValueError, match="rarity must be one of"):
+        DSCBSMConfig(rarity="pixels")

@@ -16,7 +16,8 @@ import pytest
 
 from grace_core.data.importers import NEU_DET_CLASSES
 from grace_core.engine import load_engine
-from grace_core.models import FORMAT_PATHS, default_model
+from grace_core.engine.runtimes import RUNTIMES
+from grace_core.models import default_model
 from grace_core.paths import resource_path
 
 CARD_METRICS = json.loads(resource_path("models", "grace-neu-det.val.json").read_text())  # `grace val --json`
@@ -51,7 +52,7 @@ def recall(engine, images_and_xml, iou_threshold=0.5) -> float:
     return found / total
 
 
-@pytest.mark.parametrize("backend", list(FORMAT_PATHS))
+@pytest.mark.parametrize("backend", list(RUNTIMES))
 def test_the_shipped_model_finds_the_demo_defects_on_every_backend(backend):
     engine = load_engine(default_model(backend))
     assert engine.info.class_names == NEU_DET_CLASSES

@@ -140,7 +140,7 @@ def test_a_corrupt_model_file_says_so(qtbot, make_window, tmp_path):
 def test_a_camera_that_will_not_open_is_reported(qtbot, make_window):
     window = make_window(source="camera:57")
     window.live.start()
-    qtbot.waitUntil(lambda: "Cannot open the source" in window.live.banner.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Cannot connect to Camera 57" in window.live.banner.text(), timeout=WAIT_MS)
     assert window.live.banner.level == "error" and not window.live.view.has_frame
 
 

@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from helpers.dialogs import when_modal
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -67,13 +68,22 @@ def test_a_run_end_to_end_curves_done_and_promotion(qtbot, make_window, syntheti
     onnx = tab.runs.runs[0].best.with_suffix(".onnx")
     assert onnx.is_file() and promotion.status.text() == f"exported: {onnx}"
 
+    def promote_with_a_reason(dialog) -> None:  # the live model was not scored: nothing shows the run is not worse
+        assert "No like-for-like comparison" in dialog.verdict.text() and not dialog.confirm_button.isEnabled()
+        qtbot.keyClicks(dialog.reason_edit, "first model for these classes")
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+
+    asked = when_modal(promote_with_a_reason)
     qtbot.mouseClick(promotion.promote_button, Qt.MouseButton.LeftButton)
-    assert window.live.settings.model == str(onnx)  # the export goes live when there is one
+    assert len(asked) == 1
+    # the export goes live when there is one, once the live tab has loaded and test-run it
+    qtbot.waitUntil(lambda: window.live.settings.model == str(onnx), timeout=RUN_MS)
     with ReviewStore.open(tmp_path / "review") as store:
         (entry,) = store.audit_log()
     assert entry.action == "model_promoted" and entry.actor
     assert entry.details["model"] == str(onnx) and entry.details["previous_model"] == "shipped"
     assert entry.details["run_map50_95"] == promotion.rows[0].candidate_ap50_95
+    assert entry.details["verdict"] == "not_compared" and entry.details["override_reason"]
 
     # now the live model is this run's: a like-for-like comparison, identical on every class
     qtbot.mouseClick(promotion.compare_button, Qt.MouseButton.LeftButton)

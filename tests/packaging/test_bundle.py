@@ -66,3 +66,10 @@ def test_the_frozen_window_opens_with_its_tabs(bundle, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "window shown: GRACE Inspect" in result.stdout and "(Live, Review, Training)" in result.stdout
     assert (tmp_path / ".config" / "grace-inspect" / "grace-inspect.ini").is_file()  # settings in per-user folders
+
+
+def test_the_bundle_leaves_out_the_proprietary_pylon_runtime(bundle):
+    """pypylon (the GenICam source's optional extra, installed here for the tests) brings Basler's proprietary pylon
+    runtime: none of it may ship in the AGPL bundle."""
+    shipped = [path for path in bundle.parent.rglob("*") if "pylon" in path.name.lower()]
+    assert shipped == [], shipped[:10]

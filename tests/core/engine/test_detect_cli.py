@@ -30,7 +30,7 @@ def test_detect_over_a_folder_writes_every_output(folder, exported, tmp_path, ca
     printed = capsys.readouterr()
     assert "5 frames" in printed.out and "skipped 1 unreadable image" in printed.out
     assert "strip_9.jpg" in printed.err  # the warning names the file
-    assert sorted(p.name for p in out.glob("*.jpg")) == [f"strip_{i}.jpg" for i in range(5)]
+    assert sorted(p.name for p in out.glob("*.jpg")) == [f"strip_{i}.png.jpg" for i in range(5)]  # unique names
     lines = [json.loads(line) for line in (out / "detections.jsonl").read_text().splitlines()]
     assert [line["name"] for line in lines] == [f"strip_{i}.png" for i in range(5)]
     rows = list(csv.DictReader((out / "detections.csv").open()))

@@ -59,7 +59,7 @@ def test_report_end_to_end(reviewed, store_root: Path, tmp_path: Path, capsys, b
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["review", "export", "--store", "{missing}", "--out", "{out}"], "error: no review store in"),
+        (["review", "export", "--store", "{missing}", "--out", "{out}"], "error: no review store at"),
         (["review", "export", "--store", "{store}", "--out", "{out}", "--classes", "crazing"], "error: frame 1 "),
         (["review", "export", "--store", "{store}", "--out", "{out}", "--classes", "a,,b"], "error: bad --classes"),
         (["review", "export", "--store", "{store}", "--out", "{out}", "--val", "1"], "error: bad validation share 1"),
@@ -67,7 +67,7 @@ def test_report_end_to_end(reviewed, store_root: Path, tmp_path: Path, capsys, b
             ["review", "export", "--store", "{store}", "--out", "{out}", "--merge-with", "{missing}"],
             "error: dataset not",
         ),
-        (["review", "report", "--store", "{missing}"], "error: no review store in"),
+        (["review", "report", "--store", "{missing}"], "error: no review store at"),
         (["review", "report", "--store", "{store}", "--since", "monday"], "error: cannot read the time 'monday'"),
         (
             ["review", "report", "--store", "{store}", "--since", "2024-01-02", "--until", "2024-01-01"],

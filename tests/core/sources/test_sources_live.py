@@ -124,7 +124,7 @@ def test_gives_up_after_max_reconnects(device, live, until):
     device.online = False
     source = live(max_reconnects=2, description="Camera 7")
     assert until(lambda: source.state is S.FAILED)
-    with pytest.raises(SourceError, match="Camera 7: no frames after 2 reconnect"):
+    with pytest.raises(SourceError, match=r"Camera 7: cannot connect: .*\(2 reconnect attempt"):
         source.read(timeout=0.1)
     with pytest.raises(SourceError):
         next(iter(source))

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The NEU-DET training campaign of docs/results.md (issue 15): a short-budget recipe study with its factor arms, and
+# the converged 3-seed comparison. Two lanes train side by side, one CPU thread each (two 1-thread runs get ~25 %
+# more done on a 2-core machine than one 2-thread run), niced so interactive work keeps priority.
+#
+#   bash scripts/training_campaign.sh            # start both lanes in the background (or resume them)
+#   bash scripts/training_campaign.sh status     # what each lane is doing
+#   bash scripts/training_campaign.sh stop       # stop both lanes (every run resumes from its last.pt)
+#
+# Every step is `grace experiment ablation`, which skips finished runs and resumes unfinished ones, so running this
+# script again continues where it stopped. Runs and logs live in experiments/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+OUT=experiments
+DATA=$OUT/neu-det/data.yaml
+LOGS=$OUT/campaign
+GRACE=.venv/bin/grace
+
+study() {  # study NAME [extra ablation arguments]: GRACE-n-scale settings at the short budget, 30 epochs
+    local name=$1
+    shift
+    "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 30 --imgsz 224 --batch 16 --workers 0 \
+        --threads 1 --out "$OUT/study30/$name" "$@"
+}
+
+converged() {  # converged ARM SEED: the chosen recipe to convergence (200 epochs, early stop after 50 flat ones)
+    "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 200 --imgsz 224 --batch 16 --workers 0 \
+        --threads 1 --set patience=50 --out "$OUT/converged" --arms "$1" --seeds "$2"
+}
+
+lane_converged() {
+    converged grace 0
+    converged yolo11 0
+    converged grace 1
+    converged yolo11 1
+    converged grace 2
+    converged yolo11 2
+}
+
+lane_study() {
+    study base --arms grace yolo11 --seeds 0 1
+    study base --arms lite-fen dscbsm grace-bce --seeds 0 1
+    study sgd --arms grace --seeds 0 1 --set optimizer=SGD --set lr0=0.01
+    study steel --arms grace --seeds 0 1 --set hsv_h=0 --set hsv_s=0 --set hsv_v=0 --set flipud=0.5
+    study nomosaic --arms grace --seeds 0 1 --set mosaic=0
+    study fp32 --arms grace --seeds 0 1 --precision fp32
+    study imgsz320 --arms grace --seeds 0 1 --imgsz 320
+}
+
+start_lane() {  # start_lane NAME: run lane_NAME in the background unless it is already running
+    local name=$1 pidfile=$LOGS/$1.pid
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        echo "lane $name already running (pid $(cat "$pidfile"))"
+        return
+    fi
+    setsid nohup nice -n 10 bash "$0" lane "$name" >>"$LOGS/$name.log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+    echo "lane $name started (pid $!, log $LOGS/$name.log)"
+}
+
+case "${1:-start}" in
+start)
+    bash scripts/setup-venv.sh
+    [ -f "$DATA" ] || "$GRACE" data import neu-det ../shared/datasets/NEU-DET "$OUT/neu-det" --split 0.8,0.2 --seed 0
+    mkdir -p "$LOGS"
+    start_lane converged
+    start_lane study
+    ;;
+lane) "lane_$2" && echo "lane $2: all done" ;;
+status)
+    for name in converged study; do
+        pidfile=$LOGS/$name.pid
+        state=stopped
+        [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && state="running (pid $(cat "$pidfile"))"
+        echo "lane $name: $state; last lines:"
+        grep -a -E "^\[|^==|all done" "$LOGS/$name.log" 2>/dev/null | tail -n 2 | sed 's/^/    /'
+    done
+    ;;
+stop)
+    for name in converged study; do
+        pidfile=$LOGS/$name.pid
+        [ -f "$pidfile" ] && kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null && echo "lane $name stopped" || true
+    done
+    ;;
+*) echo "usage: $0 [start|status|stop]" >&2 && exit 2 ;;
+esac
