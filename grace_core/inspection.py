@@ -32,6 +32,7 @@ from grace_core.flagging import FlagDecision, Thresholds, decide
 from grace_core.sources.types import SourceInfo, SourceState
 from grace_core.store.review_store import ReviewStore
 from grace_core.store.writer import FlaggedFrameWriter, WriterStats
+from grace_core.strip import StripReport, StripScale, StripStitcher
 from grace_core.types import Frame
 
 RESULT_FLOOR = 0.05
@@ -63,6 +64,7 @@ class FrameResult:
     decision: FlagDecision
     thresholds: Thresholds
     submitted: bool  # handed to the review-store writer
+    strip: StripReport | None = None  # strip sources: which detections are new, and where they lie on the strip
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,16 @@ class RollingStats:
 
     def percentile(self, q: float) -> float | None:
         return float(np.percentile(self._latencies, q)) if self._latencies else None
+
+
+def strip_stitcher(engine, info: SourceInfo) -> StripStitcher | None:
+    """A stitcher for a strip source: it carries one tile's height of rows (the longest defect the model sees at
+    its scale) into the next frame; None for other sources."""
+    if not info.strip:
+        return None
+    slicing = getattr(engine, "slicing", None)
+    tile = slicing.tile_size(engine.info.imgsz, engine.info.pixel_scale) if slicing is not None else engine.info.imgsz
+    return StripStitcher(overlap=tile, scale=StripScale(info.mm_per_px, info.mm_per_px))
 
 
 class InspectionSession:
@@ -198,6 +210,7 @@ class InspectionSession:
             )
             return InspectionUpdate(source.state, source.seconds_since_last_frame, live, result, self.paused)
 
+        stitcher = strip_stitcher(engine, source.info)
         while not self._stop.is_set():
             if self._paused.is_set():
                 self._stop.wait(self.status_interval)
@@ -218,15 +231,19 @@ class InspectionSession:
             thresholds = self.thresholds  # one consistent set per frame, whatever another thread assigns
             engine.conf = min(RESULT_FLOOR, thresholds.default_uncertain, *thresholds.uncertain.values())
             engine.iou = thresholds.iou
+            if stitcher is not None:  # a line-scan segment: inspected with the rows carried over from the last one
+                frame = stitcher.assemble(frame)
             prediction = engine.predict(frame.image)
             stats.add(sum(prediction.timings_ms.values()))
-            decision = decide(prediction.detections, names, thresholds)
+            strip = stitcher.report(frame, prediction.detections) if stitcher is not None else None
+            new = prediction.detections if strip is None else prediction.detections[strip.new]
+            decision = decide(new, names, thresholds)  # a defect already reported with the last segment is not news
             submitted = False
             if decision.flagged:
                 flagged += 1
                 if writer is not None:
                     submitted = writer.submit(frame, decision, prediction, engine.info, thresholds)
-            yield update(FrameResult(frame, prediction, decision, thresholds, submitted))
+            yield update(FrameResult(frame, prediction, decision, thresholds, submitted, strip))
 
     def _load_engine(self):
         if self._engine_loader is not None:

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from grace_core.engine.runtimes import BACKEND_CHOICES, PRECISIONS
+from grace_core.engine.slicing import MODES as SLICING_MODES
+from grace_core.engine.slicing import SliceConfig
 from grace_core.errors import GraceError, SourceError
 
 if TYPE_CHECKING:
@@ -73,9 +75,39 @@ def add_parser(commands) -> None:
         metavar="S",
         help=f"first wait before reconnecting, doubling up to {BACKOFF_MAX_S:g} s (0.5)",
     )
+    add_slicing_arguments(parser)
     parser.add_argument("--no-heatmap", action="store_true", help="do not draw the Lite-FEN heatmap")
     parser.add_argument("--trust", action="store_true", help="allow a full unpickle of a .pt (only files you made)")
     parser.set_defaults(func=run)
+
+
+def add_slicing_arguments(parser: argparse.ArgumentParser) -> None:
+    """How frames larger than the model's physical scale are cut into tiles (grace_core/engine/slicing.py)."""
+    group = parser.add_argument_group("large frames (sliced at the model's physical scale)")
+    defaults = SliceConfig()
+    group.add_argument(
+        "--slicing",
+        choices=SLICING_MODES,
+        default=defaults.mode,
+        help="auto: slice frames larger than one tile; always; never: letterbox every frame whole (auto)",
+    )
+    group.add_argument("--tile", type=int, help="tile side in frame pixels (default: the model's, see --pixel-scale)")
+    group.add_argument(
+        "--overlap",
+        type=float,
+        default=defaults.overlap,
+        help=f"share of a tile its neighbours overlap ({defaults.overlap})",
+    )
+    group.add_argument(
+        "--pixel-scale",
+        type=float,
+        help="model pixels per frame pixel (default: the scale the model was trained at; halve it for a camera that "
+        "resolves the strip twice as finely as the training images)",
+    )
+
+
+def slice_config(args: argparse.Namespace) -> SliceConfig:
+    return SliceConfig(mode=args.slicing, tile=args.tile, overlap=args.overlap, pixel_scale=args.pixel_scale)
 
 
 def max_reconnects(text: str) -> int | None:
@@ -218,7 +250,13 @@ def run(args: argparse.Namespace) -> int:
         raise GraceError("--conf and --iou must be between 0 and 1")
     model, backend = resolve_model(args.model, args.backend)  # "shipped" as the app resolves it
     engine = load_engine(
-        model, backend=backend, conf=args.conf, iou=args.iou, trust=args.trust, precision=args.precision
+        model,
+        backend=backend,
+        conf=args.conf,
+        iou=args.iou,
+        trust=args.trust,
+        precision=args.precision,
+        slicing=slice_config(args),
     )
     names = engine.info.class_names
     wanted = parse_classes(args.classes, names)

@@ -3,9 +3,11 @@ hardware.
 
 ``mode="tiles"`` (default) yields the 200×200 images one after another, unchanged but for a little sensor noise:
 detection runs on exact NEU tiles and each frame's ``meta["stem"]`` names the image, so the self-test can compare
-with ``resources/demo/annotations/<stem>.xml``. ``mode="scroll"`` yields a window sliding down the images stacked
-into one long strip, ``speed`` pixels per frame, like a line camera over a moving coil. Both loop forever, paced
-at ``fps``.
+with ``resources/demo/annotations/<stem>.xml``. ``mode="strip"`` (what the app shows as "demo") is a line-scan
+camera over a wide strip: the images lie several across on a steel-grey band (:func:`build_wide_strip`) and each
+frame is the next ``segment`` rows of it, with ``meta["strip_row"]`` giving its place on the strip, so the
+inspection stitches frames and slices them like a real line camera's. ``mode="scroll"`` yields a window sliding
+down the images stacked into one narrow strip, ``speed`` pixels per frame. All loop forever, paced at ``fps``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from grace_core.sources.folder import list_images
 from grace_core.sources.pacing import Pacer
 from grace_core.sources.types import Frame, SourceInfo, SourceState
 
-DemoMode = Literal["tiles", "scroll"]
+DemoMode = Literal["tiles", "strip", "scroll"]
+DEMO_MM_PER_PX = 0.25  # the demo strip's (invented) resolution: 1200 pixels ≈ a 300 mm wide strip
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,36 @@ def build_strip(images: list[np.ndarray], width: int) -> tuple[np.ndarray, np.nd
     return np.concatenate(rows, axis=0), np.cumsum([im.shape[0] for im in rows])
 
 
+def build_wide_strip(
+    images: list[np.ndarray], width: int = 1200, per_row: int = 5, seed: int = 0
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The images several across on a steel-grey band, ``width`` pixels wide: bands of up to ``per_row`` images at
+    random places across, random gaps along. Returns the strip and each image's top-left (x, y)."""
+    from grace_core.data.mosaic import steel_background
+
+    rng = np.random.default_rng(seed)
+    rows: list[list[np.ndarray]] = []
+    for image in images:
+        if not rows or len(rows[-1]) >= rng.integers(2, per_row + 1):
+            rows.append([])
+        rows[-1].append(image)
+    places, y = [], 40
+    for row in rows:
+        height = max(im.shape[0] for im in row)
+        free = width - sum(im.shape[1] for im in row)
+        gaps = np.diff(np.sort(np.concatenate([[0, free], rng.integers(0, free + 1, len(row))])))
+        x = 0
+        for image, gap in zip(row, gaps[: len(row)], strict=True):
+            x += int(gap)
+            places.append((x, y + int(rng.integers(0, height - image.shape[0] + 1))))
+            x += image.shape[1]
+        y += height + int(rng.integers(30, 160))
+    strip = steel_background(width, y, seed=seed)
+    for image, (x, top) in zip(images, places, strict=True):
+        strip[top : top + image.shape[0], x : x + image.shape[1]] = image
+    return strip, places
+
+
 class DemoSource(FrameSource):
     """The demo strip (see the module doc). ``noise``: standard deviation of the gray sensor noise in levels
     (0 for exact images); ``seed`` makes it reproducible. ``window``: scroll-mode frame height in pixels.
@@ -95,14 +128,15 @@ class DemoSource(FrameSource):
         fps: float = 10.0,
         speed: int = 20,
         window: int = 200,
+        segment: int = 160,
         noise: float = 2.0,
         seed: int = 0,
         folder: str | Path | None = None,
         source_id: str = "demo",
     ) -> None:
-        if mode not in ("tiles", "scroll"):
-            raise SourceError(f"demo: unknown mode '{mode}'; use 'tiles' or 'scroll'.")
-        if not fps > 0 or speed < 1 or window < 1 or noise < 0:
+        if mode not in ("tiles", "strip", "scroll"):
+            raise SourceError(f"demo: unknown mode '{mode}'; use 'tiles', 'strip' or 'scroll'.")
+        if not fps > 0 or speed < 1 or window < 1 or segment < 1 or noise < 0:
             raise SourceError(
                 f"demo: need fps > 0, speed >= 1, window >= 1, noise >= 0 (got {fps}, {speed}, {window}, {noise})."
             )
@@ -115,7 +149,13 @@ class DemoSource(FrameSource):
         self._rng = np.random.default_rng(seed)
         self._pacer = Pacer(self.fps, self._closed)
         self._size: tuple[int, int] | None = None
-        if mode == "scroll":
+        self.segment = int(segment)
+        if mode == "strip":
+            strip, self.places = build_wide_strip([d.image for d in self.images], seed=seed)
+            self._strip = np.concatenate([strip, strip[: self.segment]], axis=0)  # so segments wrap seamlessly
+            self._strip_length = strip.shape[0]
+            self._size = (strip.shape[1], self.segment)
+        elif mode == "scroll":
             width = self.images[0].image.shape[1]
             strip, self._tile_ends = build_strip([d.image for d in self.images], width)
             self.window = min(int(window), strip.shape[0])
@@ -135,7 +175,16 @@ class DemoSource(FrameSource):
     @property
     def info(self) -> SourceInfo:
         description = f"Demo: {len(self.images)} NEU-DET steel images, {self.mode} mode"
-        return SourceInfo(fps=self.fps, size=self._size, length=None, live=True, description=description)
+        strip = self.mode == "strip"
+        return SourceInfo(
+            fps=self.fps,
+            size=self._size,
+            length=None,
+            live=True,
+            description=description,
+            strip=strip,
+            mm_per_px=DEMO_MM_PER_PX if strip else None,
+        )
 
     @property
     def state(self) -> SourceState:
@@ -146,7 +195,7 @@ class DemoSource(FrameSource):
         if self.closed or not self._pacer.wait(timeout):
             return None
         index = self._counters["frames"]
-        image, meta = self._tile(index) if self.mode == "tiles" else self._scroll(index)
+        image, meta = {"tiles": self._tile, "strip": self._segment, "scroll": self._scroll}[self.mode](index)
         if self.noise > 0:
             image = self._add_noise(image)
         self._counters["frames"] += 1
@@ -160,6 +209,11 @@ class DemoSource(FrameSource):
         demo = self.images[position]
         meta = {"stem": demo.stem, "tile": position, "annotation": str(demo.annotation)}
         return demo.image.copy(), meta
+
+    def _segment(self, index: int) -> tuple[np.ndarray, dict[str, object]]:
+        """The strip's next rows; ``strip_row`` keeps counting as the pattern repeats (the next coil goes by)."""
+        offset = (index * self.segment) % self._strip_length
+        return self._strip[offset : offset + self.segment].copy(), {"strip_row": index * self.segment}
 
     def _scroll(self, index: int) -> tuple[np.ndarray, dict[str, object]]:
         offset = (index * self.speed) % self._strip_length

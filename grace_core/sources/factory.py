@@ -84,7 +84,7 @@ def _open_path(path: Path, shown: str, options: dict[str, Any]) -> FrameSource:
         if suffix in VIDEO_SUFFIXES:
             return VideoSource(path, **options)
         if suffix in IMAGE_SUFFIXES:
-            raise SourceError(f"'{shown}' is a single image; open the folder that contains it.")
+            return FolderSource(path, **options)  # one image
         raise SourceError(f"'{shown}': unknown source type (not a video: {suffix or 'no suffix'}). {_USAGE}")
     if path.exists():
         raise SourceError(f"'{shown}': unknown source type (neither a file nor a folder). {_USAGE}")

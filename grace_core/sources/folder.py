@@ -46,10 +46,14 @@ class FolderSource(PlaybackSource):
         self, path: str | Path, *, fps: float | None = None, loop: bool = False, max_pixels: int | None = None
     ) -> None:
         folder = Path(path).expanduser()
-        if not folder.is_dir():
+        if folder.is_file() and folder.suffix.lower() in IMAGE_SUFFIXES:  # one image: a folder of one
+            self.files, folder = [folder], folder.parent
+        elif not folder.is_dir():
             raise SourceError(f"{folder}: no such folder; choose an existing folder of images.")
+        else:
+            self.files = []
         try:
-            self.files = list_images(folder)
+            self.files = self.files or list_images(folder)
         except OSError as error:
             raise SourceError(
                 f"{folder}: cannot list the folder ({error.strerror or error}); check permissions."

@@ -34,7 +34,9 @@ class SourceInfo:
     """What is known about a source. ``size`` is (width, height) of the latest frame (None before the first).
 
     ``fps``: the rate frames come at (a camera's or file's reported rate, or the pacing rate); None when unknown
-    or unpaced. ``length``: frame count of a finite source, None for live or looping ones.
+    or unpaced. ``length``: frame count of a finite source, None for live or looping ones. ``strip``: its frames
+    continue each other down a moving strip, so they are stitched (``Frame.meta["strip_row"]`` gives a frame's first
+    row on the strip when the source knows it).
     """
 
     fps: float | None
@@ -42,6 +44,8 @@ class SourceInfo:
     length: int | None
     live: bool
     description: str
+    strip: bool = False  # frames are consecutive segments of a moving strip (line-scan): see grace_core/strip.py
+    mm_per_px: float | None = None  # the strip's resolution, when the source knows it (rows and columns alike)
 
 
 class CaptureLike(Protocol):

@@ -162,3 +162,70 @@ def test_a_huge_frame_gets_a_bounded_heatmap_and_overlay_without_full_size_float
         tracemalloc.stop()
     assert annotated.shape == frame.shape
     assert peak < 3 * frame.nbytes  # the output and its copy for the boxes; a float32 copy alone would be 4x
+
+
+class BlobDetector:
+    """A perfect detector of bright rectangles, with the engine's interface: it finds the bright pixels of each
+    letterboxed tile and reports their bounding box as class 0. Whatever merging does is then plain to see."""
+
+    def __init__(self, imgsz: int = 128) -> None:
+        from grace_core.engine.base import EngineInfo
+
+        self.info = EngineInfo("fake", ("scratch",), imgsz, "fake", "fake", has_heatmap=False)
+        self.conf, self.iou = 0.25, 0.7
+
+    def run(self, tensor: np.ndarray):
+        raw = np.zeros((len(tensor), 5, 1), np.float32)
+        for i, image in enumerate(tensor):
+            ys, xs = np.nonzero(image[0] > 0.9)
+            if len(xs):
+                x1, y1, x2, y2 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+                raw[i, :, 0] = [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, 0.9]
+        return raw, None
+
+
+@pytest.mark.parametrize(
+    "scratch",
+    [(20, 60, 470, 66), (100, 10, 108, 330), (95, 95, 140, 140)],  # across three tiles, down two, on a tile corner
+)
+def test_a_defect_cut_by_tile_borders_is_found_once_and_whole(scratch):
+    from grace_core.engine.slicing import predict_sliced
+
+    frame = np.zeros((360, 500, 3), np.uint8)
+    x1, y1, x2, y2 = scratch
+    frame[y1:y2, x1:x2] = 255
+    found = predict_sliced(BlobDetector(), frame, SliceConfig(mode="always", tile=128, overlap=0.2)).detections
+    assert len(found) == 1
+    assert found.xyxy[0] == pytest.approx(np.array(scratch, np.float32), abs=1.0)
+
+
+def test_the_shipped_model_finds_the_demo_defects_in_one_large_frame():
+    """The demo's NEU-DET tiles laid into one frame: sliced, as many boxes are found as tile by tile; letterboxed
+    whole (today's path before slicing), almost none."""
+    from grace_core.data.mosaic import compose_mosaic, load_voc_tiles
+    from grace_core.engine import load_engine
+    from grace_core.models import default_model
+    from grace_core.sources.demo import demo_dir
+
+    engine = load_engine(default_model("onnxruntime"))
+    images = sorted(demo_dir().glob("*.jpg"))
+    tiles = load_voc_tiles(images, demo_dir() / "annotations", engine.info.class_names)
+    mosaic = compose_mosaic(tiles, 1700, 650, 8, 3)
+
+    def found(truth_boxes, truth_classes, detections) -> int:
+        if not len(detections):
+            return 0
+        tl = np.maximum(truth_boxes[:, None, :2], detections.xyxy[None, :, :2])
+        br = np.minimum(truth_boxes[:, None, 2:], detections.xyxy[None, :, 2:])
+        inter = np.prod(np.clip(br - tl, 0, None), axis=2)
+        area = lambda b: np.prod(b[:, 2:] - b[:, :2], axis=1)  # noqa: E731
+        iou = inter / (area(truth_boxes)[:, None] + area(detections.xyxy)[None, :] - inter)
+        return int(((iou >= 0.5) & (truth_classes[:, None] == detections.class_id[None, :])).any(axis=1).sum())
+
+    alone = sum(found(t.boxes, t.classes, engine.predict(t.image).detections) for t in tiles)
+    sliced = found(mosaic.boxes, mosaic.classes, engine.predict(mosaic.image).detections)
+    engine.slicing = SliceConfig(mode="never")
+    whole = found(mosaic.boxes, mosaic.classes, engine.predict(mosaic.image).detections)
+    assert alone >= 10
+    assert sliced >= 0.9 * alone
+    assert whole <= 0.3 * alone

@@ -124,13 +124,18 @@ def test_paths_dispatch_by_kind(tmp_path: Path):
         assert isinstance(source, DemoSource)
 
 
+def test_a_single_image_is_a_source_of_one_frame(tmp_path: Path):
+    (tmp_path / "other.jpg").write_bytes(b"")  # a sibling is not part of it
+    image = tmp_path / "one.png"
+    cv2.imwrite(str(image), np.full((40, 60, 3), 7, np.uint8))
+    with open_source(image) as source:
+        frames = list(source)
+    assert len(frames) == 1 and frames[0].image.shape == (40, 60, 3) and source.info.length == 1
+
+
 def test_helpful_errors(tmp_path: Path):
     with pytest.raises(SourceError, match=r"missing\.mp4'.*no such file"):
         open_source(str(tmp_path / "missing.mp4"))
-    image = tmp_path / "one.jpg"
-    cv2.imwrite(str(image), np.zeros((4, 4, 3), np.uint8))
-    with pytest.raises(SourceError, match="single image; open the folder"):
-        open_source(image)
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")
     with pytest.raises(SourceError, match="unknown source type"):
