@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from grace_core.flagging import Thresholds
+from grace_core.flagging import REPEAT_WINDOW_S, Thresholds
 from grace_core.paths import user_config_dir
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,12 @@ class LiveSettings:
     opacity: float = 0.6
     quota_gb: float = 2.0
     autostart: bool = True
+    show_tiles: bool = False  # the tile grid of sliced frames
+    alarm: dict[str, float] = field(default_factory=dict)  # per-class alarm thresholds above the flag threshold
+    alarm_muted: bool = False
+    repeat_window_s: float = REPEAT_WINDOW_S  # an unchanged scene is saved again after this long; 0: every frame
+    dark_theme: bool = False  # the window's theme (View menu), for control rooms
+    sections: dict[str, bool] = field(default_factory=dict)  # side-panel sections: expanded or folded
 
     def thresholds_value(self) -> Thresholds:
         try:
@@ -76,7 +82,22 @@ def load_live_settings(store: QSettings | None = None) -> LiveSettings:
     settings.opacity = min(max(settings.opacity, 0.0), 1.0)
     if settings.quota_gb <= 0:
         settings.quota_gb = LiveSettings().quota_gb
+    if not 0 <= settings.repeat_window_s <= 24 * 3600:
+        settings.repeat_window_s = LiveSettings().repeat_window_s
+    settings.alarm = _valid_alarm(settings.alarm)
+    settings.sections = {str(k): bool(v) for k, v in settings.sections.items() if isinstance(v, bool)}
     return settings
+
+
+def _valid_alarm(values: dict[str, Any]) -> dict[str, float]:
+    """Alarm thresholds that are numbers in [0, 1]; others are dropped (that class alarms at its flag threshold)."""
+    valid = {}
+    for name, value in values.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
+            valid[str(name)] = float(value)
+        else:
+            log.warning("alarm threshold %r=%r ignored: not a number in [0, 1]", name, value)
+    return valid
 
 
 def save_live_settings(settings: LiveSettings, store: QSettings | None = None) -> None:

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup-venv.sh
+# On a Linux desktop, say which system libraries Qt's window plugin lacks (and the apt command) before Qt fails.
+if [ -n "${DISPLAY:-}" ]; then .venv/bin/python -m app.system_libs || exit 1; fi
 exec .venv/bin/grace-inspect "$@"

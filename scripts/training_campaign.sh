@@ -38,12 +38,16 @@ lane_converged() {
 }
 
 lane_study() {
-    study base --arms grace yolo11 --seeds 0 1
-    study base --arms lite-fen dscbsm grace-bce --seeds 0 1
+    # Sampler and block factors first (seed 0, then seed 1), bf16-vs-fp32 parity, then the recipe settings.
+    study base --arms yolo11 grace --seeds 0 1
+    study base --arms lite-fen grace-mild grace-bce --seeds 0
+    study fp32 --arms grace --seeds 0 --precision fp32
+    study base --arms lite-fen grace-mild grace-bce dscbsm --seeds 1
+    study base --arms dscbsm --seeds 0
+    study fp32 --arms grace --seeds 1 --precision fp32
     study sgd --arms grace --seeds 0 1 --set optimizer=SGD --set lr0=0.01
     study steel --arms grace --seeds 0 1 --set hsv_h=0 --set hsv_s=0 --set hsv_v=0 --set flipud=0.5
     study nomosaic --arms grace --seeds 0 1 --set mosaic=0
-    study fp32 --arms grace --seeds 0 1 --precision fp32
     study imgsz320 --arms grace --seeds 0 1 --imgsz 320
 }
 

@@ -2,7 +2,16 @@
 
 Widgets only show core values: the session (grace_core.inspection) inspects and flags on the worker thread; this
 tab re-applies the thresholds on screen to the newest result (grace_core.flagging.decide), so a slider moves the
-boxes at once, even when paused.
+boxes and the verdict at once, even when paused.
+
+Layout: above the picture, what is read at a glance (:mod:`app.live.glance`: the OK / NG / UNCERTAIN verdict, the
+alarm, the heatmap's legend, the alarm sound); the picture is the whole frame, zoomable (:mod:`app.live.live_view`);
+below it the trend and the detections. The side panel's sections fold (:mod:`app.live.section`), so that at
+1400×900 the source, status and thresholds are on screen together; which are open is remembered.
+
+Alarm: raised by defects at or above their alarm threshold (:mod:`app.live.alarm`); acknowledged with the button or
+F8 and written to the audit log, as are mute and unmute. Flagged frames are saved through a
+:class:`~app.workers.flag_saver.FlagSaver`: an unchanged scene is saved once per ``repeat_window_s``, not per frame.
 
 Models: a model chosen while inspecting is loaded and test-run beside the running one (off the GUI thread); the
 session switches to it only when it passes, else inspection goes on with the old model and the tab says why. The
@@ -26,7 +35,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -39,15 +47,22 @@ from PySide6.QtWidgets import (
 )
 
 from app.banner import Banner
+from app.live.alarm import ALARM_ACKNOWLEDGED, ALARM_SOUND_MUTED, Alarm, AlarmThresholds
+from app.live.alarm_panel import AlarmThresholdsPanel
+from app.live.attention import unboxed
 from app.live.detections_table import DetectionsTable
-from app.live.frame_view import FrameView, boxes_for
-from app.live.heat_legend import HeatLegend
+from app.live.frame_view import boxes_for
+from app.live.glance import GlanceBar
+from app.live.live_view import LiveView
 from app.live.pickers import ModelPicker, SourcePicker
+from app.live.quota_forecast import SaveRate, forecast
+from app.live.section import Section
 from app.live.status_panel import StatusPanel, staleness_message
 from app.live.thresholds_panel import ThresholdsPanel
 from app.live.trend import DefectTrend
 from app.settings import LiveSettings
 from app.wheel_guard import guard_wheel
+from app.workers.flag_saver import FlagSaver
 from app.workers.inspection import DisplayUpdate, LiveController, ModelChoice, engine_loader_for, load_checked_engine
 from app.workers.oneshot import OneShot
 from grace_core.devices import probe_cameras, torch_devices
@@ -65,12 +80,15 @@ log = logging.getLogger(__name__)
 NO_UPDATE_WARNING_S = 3.0  # the worker reports at least 4 times a second; longer silence means it is stuck
 THRESHOLDS_SETTLE_MS = 1500  # a threshold change is audited once it has rested this long: a drag is one record
 GB = 1024**3
+SIDE_WIDTH = 380  # the side panel's starting width: wide enough for every control without a horizontal scrollbar
+SECTIONS_OPEN = {"source": True, "status": True, "thresholds": True, "picture": True, "alarm": False, "model": False}
 
 
 class LiveTab(QWidget):
     settings_changed = Signal()
     flagged_count = Signal(int)
     model_rejected = Signal(str, str)  # the model spec that did not load, and why (the old model goes on)
+    controls_changed = Signal()  # running, paused or stopped: the window's menu follows
 
     def __init__(self, settings: LiveSettings, store_root: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +115,11 @@ class LiveTab(QWidget):
         )
         self._writer_lock = threading.Lock()
         self._writer_stores: list[weakref.ref[ReviewStore]] = []  # opened by the writers' threads
+        self._attention: tuple = ()  # the newest frame's strong-attention regions (frame pixels)
+        self._picture_live = False
+        self._save_rate = SaveRate()
+        self._saved = 0  # frames the running session's saver has written
+        self.alarm = Alarm(self)
         self._build()
         self._restore()  # before connecting: restoring one widget must not save another's unrestored value
         self._connect()
@@ -110,35 +133,45 @@ class LiveTab(QWidget):
 
     def _build(self) -> None:
         self.banner = Banner()
-        self.view = FrameView()
+        self.glance = GlanceBar(self.alarm)
+        self.verdict = self.glance.verdict
+        self.legend = self.glance.legend
+        self.view = LiveView()
         self.view.placeholder = "Press Start to inspect"
         self.trend = DefectTrend()
         self.table = DetectionsTable()
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.trend)
-        bottom.addWidget(self.table)
+        self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.bottom_splitter.addWidget(self.trend)
+        self.bottom_splitter.addWidget(self.table)
+        self.bottom_splitter.setStretchFactor(0, 3)
+        self.bottom_splitter.setStretchFactor(1, 2)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(2)
+        left_layout.addWidget(self.glance)
         left_layout.addWidget(self.banner)
         self.picture_splitter = QSplitter(Qt.Orientation.Vertical)
         self.picture_splitter.addWidget(self.view)
-        self.picture_splitter.addWidget(bottom)
+        self.picture_splitter.addWidget(self.bottom_splitter)
         self.picture_splitter.setStretchFactor(0, 3)
         self.picture_splitter.setStretchFactor(1, 1)
         left_layout.addWidget(self.picture_splitter)
 
         self.source_picker = SourcePicker()
         self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Start inspecting the chosen source (F5)")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Pause / resume (Space)")
         self.stop_button = QPushButton("Stop")
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         self.cameras_button = QPushButton("Find cameras")
-        source_box = QGroupBox("Source")
+        source_box = QWidget()
         source_layout = QVBoxLayout(source_box)
+        source_layout.setContentsMargins(0, 0, 0, 0)
         source_layout.addWidget(self.source_picker)
         source_layout.addWidget(self.cameras_button)
         source_layout.addLayout(buttons)
@@ -154,27 +187,39 @@ class LiveTab(QWidget):
         self.classes_label.setWordWrap(True)
         self.model_label = QLabel("—")
         self.model_label.setWordWrap(True)
-        model_box = QGroupBox("Model")
+        model_box = QWidget()
         model_form = QFormLayout(model_box)
+        model_form.setContentsMargins(0, 0, 0, 0)
         model_form.addRow(self.model_picker)
         model_form.addRow("Backend", self.backend)
         model_form.addRow("Device", self.device)
         model_form.addRow("Loaded", self.model_label)
         model_form.addRow("Classes", self.classes_label)
 
-        self.heat_toggle = QCheckBox("Show Lite-FEN heatmap")
+        self.heat_toggle = QCheckBox("Lite-FEN heatmap")
+        self.heat_toggle.setToolTip("Where the model looked; the legend is above the picture")
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
-        self.legend = HeatLegend()
-        overlay_box = QGroupBox("Heatmap")
-        overlay_form = QFormLayout(overlay_box)
-        overlay_form.addRow(self.heat_toggle)
-        overlay_form.addRow("Opacity", self.opacity)
-        overlay_form.addRow(self.legend)
+        self.opacity.setToolTip("Opacity of the strongest attention: at 100 % it is half see-through, never opaque")
+        self.tiles_toggle = QCheckBox("Show tiles")
+        self.tiles_toggle.setToolTip("The grid a large frame is cut into for inspection (sliced frames only)")
+        self.fit_button = QPushButton("Whole frame")
+        self.fit_button.setToolTip("Fit the whole frame (Ctrl+0 or double-click the picture)")
+        picture_box = QWidget()
+        picture_form = QFormLayout(picture_box)
+        picture_form.setContentsMargins(0, 0, 0, 0)
+        heat_row = QHBoxLayout()
+        heat_row.addWidget(self.heat_toggle)
+        heat_row.addWidget(self.opacity, 1)
+        picture_form.addRow(heat_row)
+        view_row = QHBoxLayout()
+        view_row.addWidget(self.tiles_toggle)
+        view_row.addStretch(1)
+        view_row.addWidget(self.fit_button)
+        picture_form.addRow(view_row)
 
         self.thresholds_panel = ThresholdsPanel()
-        thresholds_box = QGroupBox("Thresholds")
-        QVBoxLayout(thresholds_box).addWidget(self.thresholds_panel)
+        self.alarm_panel = AlarmThresholdsPanel()
 
         self.status = StatusPanel()
         self.quota = QDoubleSpinBox()
@@ -186,25 +231,44 @@ class LiveTab(QWidget):
         )
         self.quota_apply = QPushButton("Apply")
         self.quota_apply.setToolTip("Use this quota (asks first when it would remove stored frames)")
-        status_box = QGroupBox("Status")
-        status_layout = QVBoxLayout(status_box)
-        status_layout.addWidget(self.status)
+        self.repeat_window = QDoubleSpinBox()
+        self.repeat_window.setRange(0.0, 3600.0)
+        self.repeat_window.setDecimals(0)
+        self.repeat_window.setSingleStep(10.0)
+        self.repeat_window.setPrefix("save again after ")
+        self.repeat_window.setSuffix(" s")
+        self.repeat_window.setSpecialValueText("save every frame")
+        self.repeat_window.setToolTip(
+            "A flagged frame showing the same detections (same classes and places) as the last one saved from its "
+            "source is saved again only after this long. 'every frame': save them all."
+        )
         quota_edit = QHBoxLayout()
         quota_edit.addWidget(self.quota, 1)
         quota_edit.addWidget(self.quota_apply)
-        quota_row = QFormLayout()
-        quota_row.addRow("Store quota", quota_edit)
-        status_layout.addLayout(quota_row)
+        self.status.form.addRow("Store quota", quota_edit)
+        self.status.form.addRow("Static scene", self.repeat_window)
+        status_box = self.status
 
+        self.sections = {
+            "source": Section("Source", source_box),
+            "status": Section("Status", status_box),
+            "thresholds": Section("Thresholds", self.thresholds_panel),
+            "picture": Section("Picture", picture_box),
+            "alarm": Section("Alarm thresholds", self.alarm_panel),
+            "model": Section("Model", model_box),
+        }
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        for box in (source_box, model_box, overlay_box, status_box, thresholds_box):
-            side_layout.addWidget(box)
+        side_layout.setContentsMargins(2, 2, 2, 2)
+        side_layout.setSpacing(4)
+        for section in self.sections.values():
+            side_layout.addWidget(section)
         side_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(340)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(320)
         self.side_scroll = scroll
         guard_wheel(side)  # the wheel scrolls the panel; it edits only a control the operator clicked into
 
@@ -212,10 +276,21 @@ class LiveTab(QWidget):
         self.main_splitter.addWidget(left)
         self.main_splitter.addWidget(scroll)
         self.main_splitter.setStretchFactor(0, 1)
+        self.main_splitter.setStretchFactor(1, 0)
+        self.main_splitter.setCollapsible(1, False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.main_splitter)
         self._update_buttons()
+
+    def showEvent(self, event) -> None:
+        """The first time: give the side panel its width (a layout the operator dragged is restored later)."""
+        super().showEvent(event)
+        if not getattr(self, "_sized", False):
+            self._sized = True
+            total = sum(self.main_splitter.sizes()) or self.width()
+            if self.main_splitter.sizes()[1] < SIDE_WIDTH:
+                self.main_splitter.setSizes([max(1, total - SIDE_WIDTH), SIDE_WIDTH])
 
     def _connect(self) -> None:
         self.start_button.clicked.connect(self.start)
@@ -228,7 +303,15 @@ class LiveTab(QWidget):
         self.device.currentTextChanged.connect(self._on_model_chosen)
         self.heat_toggle.toggled.connect(self._on_overlay_changed)
         self.opacity.valueChanged.connect(self._on_overlay_changed)
+        self.tiles_toggle.toggled.connect(self._on_overlay_changed)
+        self.fit_button.clicked.connect(self.view.reset_view)
         self.thresholds_panel.changed.connect(self.set_thresholds)
+        self.alarm_panel.changed.connect(self.set_alarm_thresholds)
+        self.glance.alarm_strip.acknowledge_clicked.connect(self.acknowledge_alarm)
+        self.glance.sound_button.toggled.connect(self.set_alarm_muted)
+        self.repeat_window.valueChanged.connect(self._on_repeat_window)
+        for name, section in self.sections.items():
+            section.toggled.connect(lambda expanded, name=name: self._on_section_toggled(name, expanded))
         self.quota.valueChanged.connect(self._on_quota_edited)
         self.quota.lineEdit().returnPressed.connect(self.apply_quota)
         self.quota_apply.clicked.connect(self.apply_quota)
@@ -248,6 +331,15 @@ class LiveTab(QWidget):
         self.quota_apply.setEnabled(False)
         self.view.set_heat_visible(s.heatmap)
         self.view.set_opacity(s.opacity)
+        self.tiles_toggle.setChecked(s.show_tiles)
+        self.view.set_show_tiles(s.show_tiles)
+        self.repeat_window.setValue(s.repeat_window_s)
+        self.alarm.set_muted(s.alarm_muted)
+        self.glance.sound_button.setChecked(s.alarm_muted)
+        self.controller.set_alarm_thresholds(self._alarm_value())
+        for name, section in self.sections.items():
+            section.set_expanded(s.sections.get(name, SECTIONS_OPEN[name]))
+        self._update_summaries()
 
     # -- commands -----------------------------------------------------------------------------------------------
 
@@ -283,6 +375,36 @@ class LiveTab(QWidget):
             session.thresholds = thresholds  # next frame is flagged with these
         self._redecide()
         self._thresholds_timer.start()  # audited once it settles: a drag is one record
+        self.settings_changed.emit()
+
+    def set_alarm_thresholds(self, alarm: AlarmThresholds) -> None:
+        """Per-class alarm thresholds: used from the next frame, remembered."""
+        self.settings.alarm = alarm.to_dict()
+        self.controller.set_alarm_thresholds(alarm)
+        self._update_summaries()
+        self.settings_changed.emit()
+
+    def acknowledge_alarm(self) -> bool:
+        """The operator has seen the alarm (button or F8): silence it and write it to the audit log. False when no
+        alarm was up."""
+        details = self.alarm.acknowledge()
+        if details is None:
+            return False
+        details["model"] = self.engine_info.model_id if self.engine_info is not None else None
+        details["source"] = self._source_name
+        self._audit(ALARM_ACKNOWLEDGED, details)
+        return True
+
+    def set_alarm_muted(self, muted: bool) -> None:
+        """Mute or unmute the alarm's sound (the visual alarm stays); remembered and audited."""
+        if muted == self.settings.alarm_muted and muted == self.alarm.muted:
+            return
+        self.alarm.set_muted(muted)
+        with QSignalBlocker(self.glance.sound_button):
+            self.glance.sound_button.setChecked(muted)
+        self.glance._show_sound(muted)
+        self.settings.alarm_muted = muted
+        self._audit(ALARM_SOUND_MUTED, {"muted": muted, "alarm_up": self.alarm.active})
         self.settings_changed.emit()
 
     def use_model(self, spec: str, backend: str = "auto") -> None:
@@ -348,6 +470,8 @@ class LiveTab(QWidget):
         self.status.show_model(f"{info.model_id} on {info.backend}", info.model_path)
         self.classes_label.setText(", ".join(info.class_names))
         self.thresholds_panel.set_classes(info.class_names, self.settings.thresholds_value())
+        self.alarm_panel.set_classes(info.class_names, self._alarm_value())
+        self._update_summaries()
         self.legend.set_range(info.heat_range, info.has_heatmap)
         self.trend.set_classes(info.class_names)
         self._source_name = started.source.description
@@ -362,16 +486,25 @@ class LiveTab(QWidget):
         result = update.result
         if result is not None and item.frame_image is not None and result is not self.last_result:
             self.last_result = result
+            self._attention = item.attention
             self.view.show_frame(item.frame_image, item.heat_image)
+            self.view.set_tiles(result.prediction.tiles)
+            self.status.show_picture(*result.frame.size, len(result.prediction.tiles))
             self._redecide()
             self.trend.add(result.decision, result.frame.timestamp)
-        self.status.show_update(update, item.display_dropped)
+        for hits in item.alarm_frames:  # every frame's, including frames the screen skipped
+            self.alarm.offer(hits)
+        self.status.show_update(update, item.display_dropped, item.repeats)
         self.flagged_count.emit(update.stats.flagged)
+        if update.stats.saving is not None:
+            self._saved = update.stats.saving.written
+        shown_at = self.last_result.frame.timestamp if self.last_result else None
+        message = staleness_message(update, shown_at, self._source_name)
+        self._picture_live = self._sticky_error is None and (message is None or message[0] != "error")
+        self._show_verdict()
         if self._sticky_error is not None:  # a failure stays on screen until the next start
             return
         saving = update.stats.saving
-        shown_at = self.last_result.frame.timestamp if self.last_result else None
-        message = staleness_message(update, shown_at, self._source_name)
         if saving is not None and saving.errors and saving.last_error:
             self.banner.show_message(
                 "error",
@@ -405,12 +538,16 @@ class LiveTab(QWidget):
     def _on_stopped(self) -> None:
         self._loading = False
         self._running_model = None
+        self._picture_live = False
+        self._show_verdict()
         self.status.show_stopped("ended" if self._last_state is SourceState.ENDED else "stopped")
         self.model_label.setText("— (not inspecting)")
         self._update_buttons()
 
     def _show_error(self, message: str) -> None:
         self._sticky_error = message
+        self._picture_live = False
+        self._show_verdict()
         self.banner.show_message("error", message)
         if not self.view.has_frame:
             self.view.clear("Nothing to show: see the message above.")
@@ -423,9 +560,12 @@ class LiveTab(QWidget):
         pass for the new source's picture (and "Connection lost" for a source that never connected)."""
         self.last_result = None
         self.decision = None
+        self._attention = ()
         self._source_name = "the source"
         self.view.clear("Starting…")
         self.table.setRowCount(0)
+        self.status.picture.setText("—")
+        self._show_verdict()
 
     def _redecide(self) -> None:
         """Apply the thresholds on screen to the newest result (pure core logic, cheap)."""
@@ -434,7 +574,14 @@ class LiveTab(QWidget):
         names = self.engine_info.class_names
         self.decision = decide(self.last_result.prediction.detections, names, self.thresholds_panel.thresholds())
         self.view.set_boxes(boxes_for(self.decision, names))
+        self.view.set_marks(unboxed(self._attention, [tuple(b) for b in self.decision.shown.xyxy.tolist()]))
         self.table.show_decision(self.decision, names)
+        self._show_verdict()
+
+    def _show_verdict(self) -> None:
+        """The verdict of the frame on screen (as re-decided), greyed out when the picture is not live."""
+        status = self.decision.status if self.decision is not None else None
+        self.verdict.show_status(status, self._picture_live and self.controller.running)
 
     def _on_source_chosen(self, spec: str, start: bool = True) -> None:
         self.settings.source = spec
@@ -480,7 +627,7 @@ class LiveTab(QWidget):
             backend=choice.backend,
             device=choice.device,
             thresholds=self.settings.thresholds_value(),
-            store_factory=self._open_writer_store,
+            store_factory=None,  # flagged frames are saved by the worker's FlagSaver, which skips repeats
             engine_loader=engine_loader_for(engine),
         )
         self._starting_model = choice
@@ -490,7 +637,8 @@ class LiveTab(QWidget):
         verb = "Switching to" if engine is not None else "Loading"
         self.banner.show_message("info", f"{verb} {choice.describe()}…")
         self.status.show_stopped("starting")
-        self.controller.start(session)
+        self._save_rate.reset()
+        self.controller.start(session, self._make_saver)
         self._update_buttons()
 
     def _on_model_chosen(self, *_: object) -> None:
@@ -556,9 +704,44 @@ class LiveTab(QWidget):
     def _on_overlay_changed(self, *_: object) -> None:
         self.settings.heatmap = self.heat_toggle.isChecked()
         self.settings.opacity = self.opacity.value() / 100
+        self.settings.show_tiles = self.tiles_toggle.isChecked()
         self.view.set_heat_visible(self.settings.heatmap)
         self.view.set_opacity(self.settings.opacity)
+        self.view.set_show_tiles(self.settings.show_tiles)
+        self._update_summaries()
         self.settings_changed.emit()
+
+    def _on_section_toggled(self, name: str, expanded: bool) -> None:
+        self.settings.sections = {**self.settings.sections, name: expanded}
+        self.settings_changed.emit()
+
+    def _update_summaries(self) -> None:
+        """What folded sections say in their header."""
+        picture = "heatmap " + ("on" if self.heat_toggle.isChecked() else "off")
+        if self.tiles_toggle.isChecked():
+            picture += ", tiles"
+        self.sections["picture"].set_summary(picture)
+        raised = len(self._alarm_value().by_class)
+        self.sections["alarm"].set_summary(f"{raised} above flag" if raised else "at the flag thresholds")
+        self.sections["model"].set_summary(self._saved_choice().name)
+
+    def _alarm_value(self) -> AlarmThresholds:
+        try:
+            return AlarmThresholds.from_dict(self.settings.alarm)
+        except (TypeError, ValueError) as error:
+            log.warning("saved alarm thresholds ignored (%s)", error)
+            return AlarmThresholds()
+
+    def _on_repeat_window(self, value: float) -> None:
+        self.settings.repeat_window_s = float(value)
+        saver = self.controller.saver
+        if saver is not None:
+            saver.window_s = float(value)
+        self.settings_changed.emit()
+
+    def _make_saver(self) -> FlagSaver:
+        """The running session's saver of flagged frames (called on the worker's thread)."""
+        return FlagSaver(self._open_writer_store, self.settings.repeat_window_s)
 
     # -- thresholds and quota: deliberate, and audited -------------------------------------------------------
 
@@ -635,6 +818,7 @@ class LiveTab(QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.start_button.setText("Restart" if running else "Start")
+        self.controls_changed.emit()
 
     def _check_worker(self) -> None:
         """GUI-side watchdog: the worker reports several times a second, so silence means it is stuck."""
@@ -652,12 +836,21 @@ class LiveTab(QWidget):
         self._show_store_usage()
 
     def _show_store_usage(self) -> None:
+        if self.controller.running:
+            self._save_rate.add(time.monotonic(), self._saved)
         try:
             if self._store is None:
                 if not (self.store_root / DB_NAME).exists():
                     return
                 self._store = ReviewStore.open(self.store_root, quota_bytes=int(self.settings.quota_gb * 1024**3))
-            self.status.show_storage(self._store.usage_bytes(), int(self.settings.quota_gb * 1024**3))
+            used, quota = self._store.usage_bytes(), int(self.settings.quota_gb * 1024**3)
+            self.status.show_storage(used, quota)
+            if self.controller.running:
+                frames = self._store.count()
+                per_frame = used / frames if frames else None
+                self.status.quota_forecast.setText(forecast(used, quota, per_frame, self._save_rate.per_second()))
+            else:
+                self.status.quota_forecast.setText("—")
         except (GraceError, OSError, sqlite3.Error) as exc:  # say so, keep inspecting
             self.status.storage.setText(f"unavailable: {exc}")
 

@@ -1,4 +1,5 @@
-"""Readouts (frame rate, latency, drops, saving) and the banner that says when the picture is not live."""
+"""Readouts (frame rate, latency, picture size and tiles, drops, saving, how long the quota lasts) and the banner
+that says when the picture is not live."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def staleness_message(
 class StatusPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QFormLayout(self)
+        layout = self.form = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.state = QLabel("stopped")
         self.model = QLabel("none")
@@ -67,18 +68,34 @@ class StatusPanel(QWidget):
         self.model.setToolTip("The model inspecting now: a new one is named here only once it has loaded and passed")
         self.fps = QLabel("—")
         self.latency = QLabel("—")
+        self.latency.setToolTip(
+            "Per frame: preparing, inference and decoding — for a sliced frame all its tiles and "
+            "the merging of their detections"
+        )
+        self.picture = QLabel("—")
+        self.picture.setWordWrap(True)
         self.dropped = QLabel("—")
+        self.dropped.setWordWrap(True)
         self.flagged = QLabel("0")
+        self.flagged.setWordWrap(True)
         self.storage = QLabel("—")
         self.storage.setWordWrap(True)
+        self.quota_forecast = QLabel("—")
+        self.quota_forecast.setWordWrap(True)
+        self.quota_forecast.setToolTip(
+            "At the rate flagged frames were saved over the last minutes. Once the quota is full, the oldest "
+            "unreviewed frames are removed: review them within that time."
+        )
         for label, widget in (
             ("Source", self.state),
             ("Model running", self.model),
             ("Frame rate", self.fps),
             ("Latency p50 / p95", self.latency),
+            ("Picture", self.picture),
             ("Dropped frames", self.dropped),
             ("Flagged frames", self.flagged),
             ("Review store", self.storage),
+            ("Quota", self.quota_forecast),
         ):
             layout.addRow(label, widget)
 
@@ -94,7 +111,12 @@ class StatusPanel(QWidget):
         self.latency.setText("—")
         self.show_model(None)
 
-    def show_update(self, update: InspectionUpdate, display_dropped: int) -> None:
+    def show_picture(self, width: int, height: int, tiles: int) -> None:
+        """The frame's size, and how many tiles it was cut into (0: inspected whole)."""
+        how = f"sliced into {tiles} tiles" if tiles else "inspected whole"
+        self.picture.setText(f"{width} × {height} px, {how}")
+
+    def show_update(self, update: InspectionUpdate, display_dropped: int, repeats: int = 0) -> None:
         stats = update.stats
         self.state.setText(STATE_TEXT[update.state] + (" (paused)" if update.paused else ""))
         self.fps.setText(f"{stats.fps:.1f} fps")
@@ -106,6 +128,8 @@ class StatusPanel(QWidget):
             self.flagged.setText(f"{stats.flagged} (saving off)")
             return
         text = f"{stats.flagged} flagged, {saving.written} saved"
+        if repeats:
+            text += f", {repeats} repeats of an unchanged scene not saved"
         if saving.dropped:
             text += f", {saving.dropped} not saved (disk too slow)"
         if saving.errors:
@@ -115,7 +139,5 @@ class StatusPanel(QWidget):
             self.storage.setText(f"quota reached: {saving.evicted} oldest unreviewed frames removed")
 
     def show_storage(self, used_bytes: int, quota_bytes: int) -> None:
-        self.storage.setText(
-            f"{used_bytes / 2**20:.1f} MB of {quota_bytes / 2**30:.1f} GB quota; when full, the oldest unreviewed "
-            "frames go first"
-        )
+        self.storage.setText(f"{used_bytes / 2**20:.1f} MB of {quota_bytes / 2**30:.1f} GB")
+        self.storage.setToolTip("When the quota is full, the oldest unreviewed frames are removed first")

@@ -1,5 +1,8 @@
 """Per-class thresholds: visibility, and one two-handle slider per class — uncertain (left) and flag (right).
 
+Each row is one line: the values are the editable labels at the slider's ends (uncertain left, flag right), not
+labels over the handles, so every class fits on screen at 1400×900.
+
 The widget only edits a :class:`~grace_core.flagging.Thresholds` value; what the thresholds mean is decided in
 ``grace_core.flagging``. The mouse wheel moves a slider or the IoU box only once it has been clicked (focused):
 scrolling the side panel over them scrolls the panel (:mod:`app.wheel_guard`).
@@ -10,6 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QWidget
 from superqt import QLabeledDoubleRangeSlider
+from superqt.sliders._labeled import EdgeLabelMode, LabelPosition
 
 from app.imaging import qcolor_for_class
 from app.wheel_guard import guard_wheel
@@ -56,7 +60,7 @@ class ThresholdsPanel(QWidget):
             self._names, self._base = tuple(names), thresholds
             self._sliders.clear()
             self._visible.clear()
-            header = QLabel("class · uncertain ◂▸ flag")
+            header = QLabel("class        uncertain ◂  ▸ flag")
             header.setToolTip(
                 "A detection at or above the right handle flags the frame as a defect; between the handles it is "
                 "flagged as uncertain and routed to review; below the left handle it is ignored."
@@ -73,6 +77,9 @@ class ThresholdsPanel(QWidget):
                 slider.setRange(0.0, 1.0)
                 slider.setSingleStep(0.01)
                 slider.setDecimals(2)
+                slider.setHandleLabelPosition(LabelPosition.NoLabel)
+                slider.setEdgeLabelMode(EdgeLabelMode.LabelIsValue)  # the ends show (and edit) the two values
+                slider.setToolTip(f"{name}: left value uncertain, right value flag")
                 slider.setValue((thresholds.uncertain_for(name), thresholds.flag_for(name)))
                 slider.valueChanged.connect(self._emit)
                 self._layout.addWidget(check, row, 0)

@@ -1,4 +1,8 @@
-"""Defects per class over time: counts of flagged detections (defect + uncertain) per second, last few minutes."""
+"""Defects per class over time: counts of flagged detections (defect + uncertain) per second, last few minutes.
+
+The legend is a column of Qt labels beside the plot, never over its lines; each entry also gives the class's
+count over the window.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.imaging import qcolor_for_class
 from grace_core.flagging import FlagDecision
@@ -23,13 +28,21 @@ class DefectTrend(QWidget):
         self.plot.setLabel("left", "detections / s")
         self.plot.setLabel("bottom", "seconds ago")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt", labelTextColor=self.palette().text().color())
         self.plot.setMouseEnabled(x=False, y=False)
-        layout = QVBoxLayout(self)
+        self.plot.hideButtons()
+        self.legend = QWidget()
+        self._legend_layout = QVBoxLayout(self.legend)
+        self._legend_layout.setContentsMargins(2, 4, 2, 4)
+        self._legend_layout.setSpacing(1)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(2)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
         self._names: tuple[str, ...] = ()
         self._curves: list[pg.PlotDataItem] = []
+        self._entries: list[QLabel] = []
         self._bins: deque[tuple[int, np.ndarray]] = deque(maxlen=window_s)  # (second, counts per class)
 
     def set_classes(self, names: tuple[str, ...]) -> None:
@@ -42,6 +55,19 @@ class DefectTrend(QWidget):
             self.plot.plot([], [], name=name, pen=pg.mkPen(qcolor_for_class(i), width=2))
             for i, name in enumerate(names)
         ]
+        while self._legend_layout.count():
+            widget = self._legend_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self._entries = []
+        for name in names:
+            entry = QLabel()
+            entry.setTextFormat(Qt.TextFormat.RichText)
+            entry.setToolTip(f"{name}: detections (defect and uncertain) over the last {self.window_s} s")
+            self._legend_layout.addWidget(entry)
+            self._entries.append(entry)
+        self._legend_layout.addStretch(1)
+        self._update_legend()
 
     def add(self, decision: FlagDecision, when: float | None = None) -> None:
         second = int(time.time() if when is None else when)
@@ -68,3 +94,10 @@ class DefectTrend(QWidget):
         for i, curve in enumerate(self._curves):
             values = np.array([counts[i] for _, counts in self._bins], dtype=np.float64)
             curve.setData(-ages[keep], values[keep])
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        totals = self.totals()
+        for i, (name, entry) in enumerate(zip(self._names, self._entries, strict=True)):
+            color = qcolor_for_class(i).name()
+            entry.setText(f"<span style='color:{color}; font-size:14px'>■</span> {name} <b>{totals[name]}</b>")

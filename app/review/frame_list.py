@@ -41,6 +41,29 @@ class FrameListModel(QAbstractTableModel):
     def row_of(self, frame_id: int) -> int | None:
         return next((i for i, record in enumerate(self._rows) if record.id == frame_id), None)
 
+    def locate(self, frame_id: int) -> int | None:
+        """The frame's row, loading the pages down to it if it lies past those loaded; None if it is not listed."""
+        row = self.row_of(frame_id)
+        if row is not None or self.store is None:
+            return row
+        position = self.store.position(frame_id, self.where)
+        if position is None or position < len(self._rows):
+            return None
+        self._load(position + 1 - len(self._rows))
+        return self.row_of(frame_id)
+
+    def _load(self, count: int) -> None:
+        """Append the next ``count`` rows, rounded up to whole pages (one query)."""
+        assert self.store is not None
+        limit = -(-count // PAGE_SIZE) * PAGE_SIZE
+        page = self.store.list_frames(self.where, limit=limit, offset=len(self._rows))
+        if not page:
+            self.total = len(self._rows)
+            return
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
+        self._rows.extend(page)
+        self.endInsertRows()
+
     def refresh_row(self, row: int) -> None:
         """Re-read one frame after a change (verdict, boxes)."""
         record = self.record(row)
@@ -62,15 +85,8 @@ class FrameListModel(QAbstractTableModel):
         return not parent.isValid() and len(self._rows) < self.total
 
     def fetchMore(self, parent: Index) -> None:
-        if self.store is None or parent.isValid():
-            return
-        page = self.store.list_frames(self.where, limit=PAGE_SIZE, offset=len(self._rows))
-        if not page:
-            self.total = len(self._rows)
-            return
-        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
-        self._rows.extend(page)
-        self.endInsertRows()
+        if self.store is not None and not parent.isValid():
+            self._load(PAGE_SIZE)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
@@ -81,11 +97,14 @@ class FrameListModel(QAbstractTableModel):
         record = self.record(index.row())
         if record is None:
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(record.captured_at))
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
         column = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(record, column)
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole text: columns are cut to fit the list's width
+            return self._tooltip(record, column)
+        return None
+
+    def _text(self, record: FrameRecord, column: str) -> str:
         if column == "time":
             return time.strftime("%m-%d %H:%M:%S", time.localtime(record.captured_at))
         if column == "source":
@@ -95,6 +114,13 @@ class FrameListModel(QAbstractTableModel):
         if column == "classes":
             return self._class_text(record.id)
         return VERDICT_TEXT.get(record.verdict, str(record.verdict))
+
+    def _tooltip(self, record: FrameRecord, column: str) -> str:
+        if column == "time":
+            return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(record.captured_at))
+        if column == "verdict" and record.comment:
+            return f"{self._text(record, column)}: {record.comment}"
+        return self._text(record, column)
 
     def _class_text(self, frame_id: int) -> str:
         if frame_id not in self._classes and self.store is not None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from app.imaging import qcolor_for_class
 from grace_core.training.history import METRICS_SHOWN, TrainingHistory
 
+WARMUP_LABEL = "warm-up (uniform)"
 SERIES_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 
@@ -37,6 +38,12 @@ class TrainingCurves(QWidget):
         self.metrics.setYRange(0, 1)
         self.weights = _plot("DS-CBSM++ class weights", "sampling weight")
         self.weights.addLine(y=1.0, pen=pg.mkPen("#888", style=Qt.PenStyle.DotLine))
+        self.warmup_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(128, 128, 128, 45), pen=pg.mkPen(None))
+        self.warmup_region.setToolTip("DS-CBSM++ warm-up: weights measured, images still drawn uniformly")
+        self.warmup_label = pg.TextItem(WARMUP_LABEL, color="#555", anchor=(0, 0))
+        for item in (self.warmup_region, self.warmup_label):
+            item.setVisible(False)
+            self.weights.addItem(item, ignoreBounds=True)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for plot in (self.losses, self.metrics, self.weights):
@@ -48,6 +55,7 @@ class TrainingCurves(QWidget):
             for item in list(plot.listDataItems()):
                 plot.removeItem(item)
         self._items.clear()
+        self._mark_warmup([], 1.0)
 
     def show_history(self, history: TrainingHistory) -> None:
         for index, (name, points) in enumerate(sorted(history.batch_losses.items())):
@@ -63,6 +71,17 @@ class TrainingCurves(QWidget):
         for class_id, (name, points) in enumerate(history.class_weights.items()):  # reported in class order
             colour = qcolor_for_class(class_id)
             self._set(self.weights, f"w:{name}", [e for e, _ in points], [w for _, w in points], colour, name, "o")
+        top = max((w for points in history.class_weights.values() for _, w in points), default=1.0)
+        self._mark_warmup(history.sampler_warmup, top)
+
+    def _mark_warmup(self, epochs: list[int], top: float) -> None:
+        """Shade the warm-up epochs on the class-weight plot: their weights did not steer sampling yet."""
+        shown = bool(epochs)
+        self.warmup_region.setVisible(shown)
+        self.warmup_label.setVisible(shown)
+        if shown:
+            self.warmup_region.setRegion((min(epochs) - 0.5, max(epochs) + 0.5))
+            self.warmup_label.setPos(min(epochs) - 0.5, max(top, 1.0))
 
     def point_count(self, plot: str) -> int:
         """How many points the named plot (losses, metrics, weights) holds — what tests look at."""

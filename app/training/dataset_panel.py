@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.review.folders import datasets_dir, documents_dir
 from app.workers.progress_job import ProgressJob
 from grace_core.paths import free_path, user_data_dir
 
@@ -159,13 +160,15 @@ class DatasetPanel(QGroupBox):
         self.dataset_invalid.emit(message)
 
     def _ask_data_yaml(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a dataset", "", "Dataset (*.yaml *.yml);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a dataset", datasets_dir(), "Dataset (*.yaml *.yml);;All files (*)"
+        )
         if path:
             self.set_dataset(path)
 
     def _ask_import(self) -> None:
         fmt = str(self.format.currentData())
-        source = QFileDialog.getExistingDirectory(self, f"Folder of a {IMPORT_FORMATS[fmt]} dataset")
+        source = QFileDialog.getExistingDirectory(self, f"Folder of a {IMPORT_FORMATS[fmt]} dataset", documents_dir())
         if source:
             self.import_folder(fmt, source)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,16 @@ from grace_core.training.worker import worker_command
 log = logging.getLogger(__name__)
 
 TAIL_LINES = 40
+# terminal escape sequences: OSC (window titles, links) first, then CSI (colours, cursor, erase), then 2-byte ones
+_ESCAPES = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # other control characters (tab, CR, LF stay)
+
+
+def clean_terminal_text(line: str) -> str:
+    """One line of terminal output as plain text: colours, cursor moves, erases and titles removed, and of a line
+    rewritten with carriage returns (progress bars) only its last state that is not blank."""
+    states = (_CONTROLS.sub("", _ESCAPES.sub("", part)).rstrip() for part in line.split("\r"))
+    return next((state for state in reversed(list(states)) if state), "")
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,7 @@ class ProcessEnd:
 
 
 class LineSplitter:
-    """Incremental stderr text → complete lines; a carriage return (progress bars) keeps only what follows it."""
+    """Incremental stderr text → complete lines of plain text (see :func:`clean_terminal_text`)."""
 
     def __init__(self) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -49,11 +60,11 @@ class LineSplitter:
     def feed(self, data: bytes) -> list[str]:
         text = self._partial + self._utf8.decode(data)
         *lines, self._partial = text.split("\n")
-        return [shown for line in lines if (shown := line.rstrip("\r").rsplit("\r", 1)[-1].rstrip())]
+        return [shown for line in lines if (shown := clean_terminal_text(line))]
 
     def close(self) -> list[str]:
         rest, self._partial = self._partial + self._utf8.decode(b"", final=True), ""
-        shown = rest.rsplit("\r", 1)[-1].rstrip()
+        shown = clean_terminal_text(rest)
         return [shown] if shown else []
 
 
@@ -149,7 +160,7 @@ class WorkerProcess(QObject):
                 self.event.emit(item)
 
     def _log(self, lines: list[str]) -> None:
-        for line in lines:
+        for line in filter(None, map(clean_terminal_text, lines)):  # stdout's non-event lines are raw too
             self._tail.append(line)
             self.log_line.emit(line)
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.review.folders import documents_dir
 from app.settings import TrainingSettings
 from grace_core.training.job import TrainJob
 
@@ -46,11 +47,11 @@ class RunSettingsPanel(QGroupBox):
         self.summary.setStyleSheet("font-weight: bold;")
         self.weights = QLineEdit(placeholderText="none: train from scratch")
         self.weights.setToolTip("pretrained weights (.pt) to start from, if you have them; nothing is downloaded")
-        browse = QPushButton("…", clicked=self._ask_weights)
-        browse.setMaximumWidth(32)
+        self.weights_button = QPushButton("…", clicked=self._ask_weights)
+        self.weights_button.setMaximumWidth(32)
         weights_row = QHBoxLayout()
         weights_row.addWidget(self.weights, 1)
-        weights_row.addWidget(browse)
+        weights_row.addWidget(self.weights_button)
         self.epochs = QSpinBox(minimum=1, maximum=2000)
         self.imgsz = QSpinBox(minimum=32, maximum=2048, singleStep=32)
         self.imgsz.setToolTip("multiples of 32; NEU-DET images are 200×200, so 224 keeps every pixel")
@@ -167,7 +168,9 @@ class RunSettingsPanel(QGroupBox):
         )
 
     def _ask_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Pretrained weights", "", "Checkpoints (*.pt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Pretrained weights", documents_dir(), "Checkpoints (*.pt);;All files (*)"
+        )
         if path:
             self.weights.setText(path)
             self._on_changed()

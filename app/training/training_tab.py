@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -35,7 +35,7 @@ from app.banner import Banner
 from app.settings import TrainingSettings, save_training_settings
 from app.training.curves import TrainingCurves
 from app.training.dataset_panel import DatasetPanel
-from app.training.process import ProcessEnd, WorkerProcess
+from app.training.process import ProcessEnd, WorkerProcess, clean_terminal_text
 from app.training.promotion_panel import PromotionPanel, PromotionRequest
 from app.training.runs_panel import RunsPanel
 from app.training.settings_panel import RunSettingsPanel
@@ -84,6 +84,7 @@ class TrainingTab(QWidget):
         self.run_folder: Path | None = None  # the run being trained (or last trained)
         self.resumable: Path | None = None  # last.pt of a run that stopped early
         self.process = WorkerProcess(self)
+        self._cancelling = False  # a stop was asked for: no ETA any more
         self._oneshots: list[OneShot] = []
         self._pending: tuple[str, str, str] | None = None  # (model file, previous model, what) sent to the live tab
         self._build()
@@ -133,7 +134,8 @@ class TrainingTab(QWidget):
         self.log_view = QPlainTextEdit(readOnly=True)
         self.log_view.setMaximumBlockCount(LOG_LINES)
         self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # long lines wrap: never sideways
+        self.log_view.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.runs = RunsPanel(self.project)
         self.promotion = PromotionPanel()
         self.bottom = QTabWidget()
@@ -239,7 +241,9 @@ class TrainingTab(QWidget):
     def cancel(self) -> None:
         if self.running:
             self.process.cancel()
+            self._cancelling = True
             self.phase.setText("Cancelling: finishing the current batch and saving last.pt…")
+            self.eta.clear()
             self.cancel_button.setEnabled(False)
 
     def show_run(self, run: RunInfo) -> None:
@@ -307,6 +311,8 @@ class TrainingTab(QWidget):
         self.curves.clear()
         self.curves.show_history(self.history)
         self.log_view.clear()
+        self.eta.clear()
+        self._cancelling = False
         self.promotion.set_candidate(None)
         # --stop-when-stdin-closes: if this app dies, even killed, the pipe closes and the worker stops too
         command = self.process.start(["train", *job.cli_args(), "--events", "jsonl", "--stop-when-stdin-closes"])
@@ -342,6 +348,8 @@ class TrainingTab(QWidget):
         self.progress.setValue(int(1000 * p.fraction))
         batch = f" · batch {p.batch}/{p.batches}" if p.batches else ""
         self.progress.setFormat(f"epoch {p.epoch}/{p.epochs}{batch}")
+        if self._cancelling:
+            return
         self.eta.setText(f"ETA {format_duration(p.eta_s)}" if p.eta_s is not None else "ETA: after the first epoch")
 
     def _redraw(self) -> None:
@@ -349,6 +357,8 @@ class TrainingTab(QWidget):
 
     def _on_ended(self, end: ProcessEnd) -> None:
         self._redraw()
+        self.eta.clear()  # however it ended, nothing is left to wait for
+        self._cancelling = False
         self.runs.set_running(None)
         folder = self.run_folder
         run = load_run(folder) if folder is not None else None
@@ -356,7 +366,6 @@ class TrainingTab(QWidget):
             best = self.history.final_metrics.get("mAP50-95")
             score = f", best mAP50-95 {100 * best:.2f}" if best is not None else ""
             self.phase.setText(f"Completed in {format_duration(self.history.seconds)}{score}.")
-            self.eta.clear()
             self.banner.clear_message()
             if run is not None:
                 self.runs.select(run.folder)
@@ -404,7 +413,10 @@ class TrainingTab(QWidget):
     # -- small things -----------------------------------------------------------------------------------------
 
     def _append_log(self, line: str) -> None:
-        self.log_view.appendPlainText(line)
+        """Append a line as plain text (terminal colours and progress-bar rewrites from ultralytics removed)."""
+        shown = clean_terminal_text(line)
+        if shown:
+            self.log_view.appendPlainText(shown)
 
     def _on_dataset_ready(self, path: str) -> None:
         self.settings.data = path

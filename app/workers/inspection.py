@@ -7,6 +7,11 @@ slow painting gets. Qt images are built here, off the GUI thread.
 
 A model is trusted only once it has loaded *and* made one prediction (:func:`load_checked_engine`): the live tab
 checks a new model that way beside the running one, off the GUI thread, and switches only when it passes.
+
+Per frame, on this thread and never skipped (a frame the screen does not draw still counts): flagged frames go to
+the :class:`~app.workers.flag_saver.FlagSaver` (repeats of an unchanged scene are not saved), the alarm rule is
+applied (:func:`app.live.alarm.alarm_hits`; hits of frames the screen skipped are carried to the next one it
+takes), and the strong-attention regions are found (:func:`app.live.attention.strong_regions`).
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from app.imaging import bgr_to_qimage, heatmap_to_qimage
-from grace_core.engine.base import Engine
+from app.imaging import bgr_to_qimage, strength_to_qimage
+from app.live.alarm import AlarmHit, AlarmThresholds, alarm_hits
+from app.live.attention import Box, strong_regions
+from app.workers.flag_saver import FlagSaver
+from grace_core.engine.base import Engine, EngineInfo
 from grace_core.errors import GraceError, ModelError
 from grace_core.inspection import InspectionSession, InspectionUpdate, SessionStarted
 from grace_core.models import SHIPPED, resolve_model
-from grace_core.render import DEFAULT_HEAT_RANGE
+from grace_core.render import DEFAULT_HEAT_RANGE, heat_strength
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +102,22 @@ def engine_loader_for(engine: Engine | None = None) -> Callable[[str | Path, str
     return load
 
 
+MAX_CARRIED_ALARMS = 50  # frames' alarm hits kept for the GUI while it is not taking results
+
+
 @dataclass(frozen=True)
 class DisplayUpdate:
-    """An update plus the Qt images of its frame and heatmap (None for status-only updates)."""
+    """An update plus the Qt images of its frame and heatmap (None for status-only updates), the strong-attention
+    regions of its heatmap, the alarm hits of every frame since the GUI last took one (one tuple per frame), and
+    how many flagged frames were not saved as repeats of an unchanged scene."""
 
     update: InspectionUpdate
     frame_image: QImage | None
     heat_image: QImage | None
     display_dropped: int = 0
+    attention: tuple[Box, ...] = ()
+    alarm_frames: tuple[tuple[AlarmHit, ...], ...] = ()
+    repeats: int = 0
 
 
 class InspectionWorker(QObject):
@@ -111,12 +127,22 @@ class InspectionWorker(QObject):
     model_failed = Signal(str)  # the model did not load (ModelLoadError): nothing was inspected
     finished = Signal()
 
-    def __init__(self, session: InspectionSession) -> None:
+    def __init__(
+        self,
+        session: InspectionSession,
+        saver_factory: Callable[[], FlagSaver] | None = None,
+        alarm_thresholds: AlarmThresholds | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
+        self.alarm_thresholds = alarm_thresholds or AlarmThresholds()  # replaced whole from the GUI thread
+        self.saver: FlagSaver | None = None
+        self._saver_factory = saver_factory
         self._lock = threading.Lock()
         self._slot: DisplayUpdate | None = None
         self._heat_range = DEFAULT_HEAT_RANGE
+        self._info: EngineInfo | None = None
+        self._last: InspectionUpdate | None = None
         self.display_dropped = 0
 
     @Slot()
@@ -124,7 +150,9 @@ class InspectionWorker(QObject):
         try:
             for item in self.session.run():
                 if isinstance(item, SessionStarted):
-                    self._heat_range = item.engine.heat_range
+                    self._info, self._heat_range = item.engine, item.engine.heat_range
+                    if self._saver_factory is not None:
+                        self.saver = self._saver_factory()
                     self.session_started.emit(item)
                 else:
                     self._offer(self._prepare(item))
@@ -136,7 +164,18 @@ class InspectionWorker(QObject):
             log.exception("live inspection failed")
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
+            self._close_saver()
             self.finished.emit()
+
+    def _close_saver(self) -> None:
+        """Write what is pending, then report the final counts (the last update's may predate the last write)."""
+        saver = self.saver
+        if saver is None:
+            return
+        saver.close(timeout=10.0)
+        if self._last is not None:
+            stats = replace(self._last.stats, saving=saver.stats())
+            self._offer(DisplayUpdate(replace(self._last, stats=stats, result=None), None, None, repeats=saver.repeats))
 
     def take(self) -> DisplayUpdate | None:
         """The newest update (GUI thread); None if it was already taken."""
@@ -145,22 +184,41 @@ class InspectionWorker(QObject):
         return slot
 
     def _prepare(self, update: InspectionUpdate) -> DisplayUpdate:
-        if update.result is None:
-            return DisplayUpdate(update, None, None)
-        prediction = update.result.prediction
-        frame_image = bgr_to_qimage(update.result.frame.image)
-        heat = prediction.heatmap
-        heat_image = heatmap_to_qimage(heat, self._heat_range) if heat is not None else None
-        return DisplayUpdate(update, frame_image, heat_image)
+        saver, result = self.saver, update.result
+        repeats = 0
+        if saver is not None:
+            if result is not None and self._info is not None and result.decision.flagged:
+                result = replace(result, submitted=saver.offer(result, self._info))
+            update = replace(update, stats=replace(update.stats, saving=saver.stats()), result=result)
+            repeats = saver.repeats
+        self._last = update
+        if result is None:
+            return DisplayUpdate(update, None, None, repeats=repeats)
+        frame = result.frame
+        frame_image = bgr_to_qimage(frame.image)
+        heat = result.prediction.heatmap
+        heat_image, attention = None, ()
+        if heat is not None:
+            strength = heat_strength(heat, self._heat_range)
+            heat_image = strength_to_qimage(strength)
+            attention = strong_regions(strength, *frame.size)
+        names = self._info.class_names if self._info is not None else ()
+        hits = alarm_hits(
+            result.decision, names, result.thresholds, self.alarm_thresholds, frame.source_id, frame.index,
+            frame.timestamp,
+        )  # fmt: skip
+        return DisplayUpdate(update, frame_image, heat_image, 0, attention, (hits,) if hits else (), repeats)
 
     def _offer(self, new: DisplayUpdate) -> None:
         with self._lock:
             old = self._slot
-            if old is not None and old.update.result is not None:
-                if new.update.result is None:  # keep the unseen frame, refresh the status
-                    new = replace(old, update=replace(new.update, result=old.update.result))
-                else:
+            if old is not None:
+                carried = (old.alarm_frames + new.alarm_frames)[-MAX_CARRIED_ALARMS:]  # never lose an alarm
+                if old.update.result is not None and new.update.result is None:  # keep the unseen frame
+                    new = replace(old, update=replace(new.update, result=old.update.result), repeats=new.repeats)
+                elif old.update.result is not None:
                     self.display_dropped += 1
+                new = replace(new, alarm_frames=carried)
             self._slot = replace(new, display_dropped=self.display_dropped)
             notify = old is None
         if notify:
@@ -180,6 +238,7 @@ class LiveController(QObject):
         super().__init__(parent)
         self._thread: QThread | None = None
         self._worker: InspectionWorker | None = None
+        self._alarm_thresholds = AlarmThresholds()
 
     @property
     def running(self) -> bool:
@@ -189,11 +248,24 @@ class LiveController(QObject):
     def session(self) -> InspectionSession | None:
         return self._worker.session if self._worker is not None else None
 
-    def start(self, session: InspectionSession) -> None:
+    @property
+    def saver(self) -> FlagSaver | None:
+        """The running session's saver of flagged frames (None before it started, or without a store)."""
+        return self._worker.saver if self._worker is not None else None
+
+    def set_alarm_thresholds(self, alarm: AlarmThresholds) -> None:
+        """For the running worker (from its next frame) and the next one."""
+        self._alarm_thresholds = alarm
+        if self._worker is not None:
+            self._worker.alarm_thresholds = alarm
+
+    def start(self, session: InspectionSession, saver_factory: Callable[[], FlagSaver] | None = None) -> None:
+        """Run ``session`` on a new thread; ``saver_factory`` (called on it once the session has started) saves
+        its flagged frames — pass a session without a ``store_factory`` of its own then."""
         self.stop()
         thread = QThread()
         thread.setObjectName("grace-inspection")
-        worker = InspectionWorker(session)
+        worker = InspectionWorker(session, saver_factory, self._alarm_thresholds)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.session_started.connect(self.session_started)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from grace_core.cli.settings import parse_settings
+
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("experiment", help="run experiments (ablation)")
@@ -22,7 +24,7 @@ def add_parser(commands) -> None:
         "--arms",
         nargs="+",
         default=["yolo11", "lite-fen", "dscbsm", "grace"],
-        help="any of: yolo11 lite-fen dscbsm grace grace-bce grace-loc (default: the first four)",
+        help="any of: yolo11 lite-fen dscbsm grace grace-bce grace-loc grace-mild (default: the first four)",
     )
     ablation.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="CPU arithmetic")
     ablation.add_argument("--threads", type=int, help="CPU threads per run (default: every core)")
@@ -36,24 +38,6 @@ def add_parser(commands) -> None:
     )
     ablation.add_argument("--out", type=Path, default=Path("ablation"), help="output folder (./ablation)")
     ablation.set_defaults(func=run)
-
-
-def parse_overrides(items: list[str]) -> dict:
-    """``KEY=VALUE`` strings → a dict; values are read as YAML scalars (``0.5`` → float, ``SGD`` → str)."""
-    import yaml
-
-    from grace_core.errors import GraceError
-
-    overrides = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise GraceError(f"--set expects KEY=VALUE, got {item!r}")
-        parsed = yaml.safe_load(value) if value.strip() else ""
-        if isinstance(parsed, (dict, list)):
-            raise GraceError(f"--set {key}: give a single value, got {value!r}")
-        overrides[key.strip()] = parsed
-    return overrides
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         batch=args.batch,
         device=args.device,
         workers=args.workers,
-        extra=parse_overrides(args.overrides),
+        extra=parse_settings(args.overrides, "--set"),
         precision=args.precision,
         threads=args.threads,
     )

@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 from grace_core import __version__
+from grace_core.cli.settings import parse_settings
 from grace_core.errors import GraceError
 from grace_core.training.cancel import CancelRequest
 
@@ -52,6 +53,14 @@ def add_parser(commands) -> None:
         choices=("images", "instances"),
         default="images",
         help="DS-CBSM++'s rarity counts the training images holding a class (default) or its boxes",
+    )
+    parser.add_argument(
+        "--dscbsm-set",
+        dest="dscbsm_options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another DS-CBSM++ setting (docs/method.md §2.6), e.g. --dscbsm-set alpha=0.5 (repeatable)",
     )
     parser.add_argument(
         "--precision",
@@ -99,6 +108,7 @@ def _job(args: argparse.Namespace):
         dscbsm_loss_weighting=args.dscbsm_loss_weighting,
         dscbsm_signal=args.dscbsm_signal,
         dscbsm_rarity=args.dscbsm_rarity,
+        dscbsm_options=parse_settings(args.dscbsm_options, "--dscbsm-set"),
         precision=args.precision,
         threads=args.threads,
         weights=args.weights,

@@ -45,6 +45,7 @@ class ExportReport:
     class_names: list[str]
     seed: int
     val_fraction: float
+    class_source: str = ""  # where the class list came from, in words
     merged_from: str | None = None
     exported: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXPORTED_VERDICTS, 0))
     skipped: dict[str, int] = field(default_factory=dict)  # unsure, unreviewed, defect_without_boxes, …
@@ -63,6 +64,7 @@ class ExportReport:
             "output": self.output,
             "data_yaml": self.data_yaml,
             "class_names": self.class_names,
+            "class_source": self.class_source,
             "seed": self.seed,
             "val_fraction": self.val_fraction,
             "merged_from": self.merged_from,
@@ -86,12 +88,16 @@ def export_reviewed(
     val_fraction: float = 0.2,
     seed: int = 0,
     progress: ProgressCallback | None = None,
+    narrow_classes: bool = False,
 ) -> ExportReport:
     """Export the reviewed frames matching ``where`` to a new YOLO dataset at ``out`` (missing or empty).
 
-    ``class_names`` fixes the class list (default: the classes of the exported boxes, by class id then name);
-    ``merge_with`` (a data.yaml) adds that dataset's images and fixes the class list to its own. Boxes are matched
-    to the class list by name. A seeded, stratified share ``val_fraction`` of the review frames goes to val.
+    The class list is, by default, the full class list of the model that flagged the newest exported frame (the
+    live model, in its order, classes without reviewed boxes included: a model trained on the export must still
+    see every class), plus any other class an exported box carries. ``narrow_classes`` keeps only the classes of
+    the exported boxes (by class id, then name); ``class_names`` fixes the list; ``merge_with`` (a data.yaml) adds
+    that dataset's images and fixes the class list to its own. Boxes are matched to the class list by name. A
+    seeded, stratified share ``val_fraction`` of the review frames goes to val.
     ``progress(done, total)`` is called as frames are checked and files written. User errors raise DatasetError,
     and then nothing is left at ``out``; a damaged or unreadable store raises StoreError.
     """
@@ -100,20 +106,20 @@ def export_reviewed(
     check_output(out)
     merged = read_merged(merge_with) if merge_with is not None else None
     names = _given_names(class_names, merged)
+    origin = f"the classes of {merged.data_yaml}" if merged is not None else "the class list (--classes)"
     with db.store_errors(store.db_path), store.select(where).snapshot() as selection:
         verdicts = selection.verdict_counts()
         frames = selection.frames(EXPORTED_VERDICTS)
         boxes = selection.boxes(("defect",))
-    report = ExportReport(str(out.resolve()), str(out.resolve() / "data.yaml"), [], seed, float(val_fraction))
+        if names is None:
+            names, origin = _default_names(store, frames, boxes, narrow_classes)
+    if not names and frames:
+        raise DatasetError("the frames to export have no boxes, so there is no class list: give the class names")
+    _check_classes(frames, boxes, names, origin)
+    report = ExportReport(str(out.resolve()), str(out.resolve() / "data.yaml"), list(names), seed, float(val_fraction))
+    report.class_source = origin
     report.merged_from = str(merged.data_yaml.resolve()) if merged is not None else None
     report.skipped = {"unsure": verdicts["unsure"], "unreviewed": verdicts["unreviewed"]}
-    if names is None:
-        names = _names_of(boxes)
-        if not names and frames:
-            raise DatasetError("the frames to export have no boxes, so there is no class list: give the class names")
-    origin = f"the classes of {merged.data_yaml}" if merged is not None else "the class list (--classes)"
-    _check_classes(frames, boxes, names, origin)
-    report.class_names = list(names)
 
     merged_images = merged.images if merged is not None else []
     tick = ProgressCounter(2 * len(frames) + len(merged_images), progress).tick
@@ -147,6 +153,25 @@ def _given_names(class_names: Sequence[str] | None, merged: MergedDataset | None
             )
         return names
     return list(merged.class_names) if merged is not None else None
+
+
+def _default_names(
+    store: ReviewStore, frames: list[FrameRecord], boxes: dict[int, list[DetectionRecord]], narrow: bool
+) -> tuple[list[str], str]:
+    """The class list when none is given, and where it came from in words (see :func:`export_reviewed`)."""
+    box_names = _names_of(boxes)
+    if narrow or not frames:
+        return box_names, "the classes of the reviewed boxes"
+    model_id = max(frames, key=lambda frame: (frame.captured_at, frame.id)).model_id
+    model_names = store.model_classes(model_id)
+    origin = f"the classes of {model_id}, which flagged the newest exported frame"
+    if model_names is None:  # frames saved by an older version: the model's classes its boxes show
+        model_names = store.classes_seen(model_id)
+        origin = f"the classes of {model_id} seen in the store (its class list was not recorded)"
+    extra = [name for name in box_names if name not in model_names]
+    if extra:
+        origin += f", and {', '.join(extra)} from boxes of other models or reviewers"
+    return [*model_names, *extra], origin
 
 
 def _names_of(boxes: dict[int, list[DetectionRecord]]) -> list[str]:

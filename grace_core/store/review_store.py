@@ -41,6 +41,7 @@ from grace_core.types import Frame
 
 DB_NAME = "review.db"
 DEFAULT_QUOTA_BYTES = 2 * 1024**3
+MODEL_CLASSES_KEY = "model_classes:"  # meta key prefix: + model id → the model's class names (JSON list, in order)
 
 
 def default_root() -> Path:
@@ -68,6 +69,7 @@ class ReviewStore:
         self.quota_bytes = quota_bytes
         self.readonly = readonly
         self._conn = conn
+        self._classes_recorded: set[tuple[str, tuple[str, ...]]] = set()  # (model id, names) already in meta
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -191,6 +193,7 @@ class ReviewStore:
         try:
             with db.write(self._conn) as conn:
                 frame_id = _insert_frame(conn, row)
+                self._record_model_classes(conn, engine_info)
                 conn.executemany(
                     "INSERT INTO detections (frame_id, class_id, class_name, confidence, x1, y1, x2, y2, origin) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'model')",
@@ -200,7 +203,17 @@ class ReviewStore:
             for path in written:  # rolled back: the files would only be orphans
                 files.remove_quietly(path)
             raise
+        self._classes_recorded.add((engine_info.model_id, tuple(engine_info.class_names)))
         return frame_id
+
+    def _record_model_classes(self, conn: sqlite3.Connection, engine_info: EngineInfo) -> None:
+        """Keep the flagging model's full class list (in its order): the export's class list comes from it."""
+        if (engine_info.model_id, tuple(engine_info.class_names)) in self._classes_recorded:
+            return
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            (MODEL_CLASSES_KEY + engine_info.model_id, json.dumps(list(engine_info.class_names))),
+        )
 
     # -- reading ------------------------------------------------------------------------------------------------
 
@@ -223,6 +236,39 @@ class ReviewStore:
         sql, params = self._list_sql(where)
         rows = self._conn.execute(sql, [*params, int(limit), int(offset)]).fetchall()
         return [FrameRecord.from_row(row) for row in rows]
+
+    def position(self, frame_id: int, where: FrameFilter | None = None) -> int | None:
+        """The frame's row in :meth:`list_frames` ``(where)`` (0: the newest), or None if it does not match."""
+        clause, params = (where or FrameFilter()).where()
+        joiner = " AND " if clause else "WHERE "
+        found = self._conn.execute(
+            f"SELECT f.captured_at FROM frames f {clause}{joiner}f.id = ?", [*params, frame_id]
+        ).fetchone()
+        if found is None:
+            return None
+        at = found[0]
+        newer = "(f.captured_at > ? OR (f.captured_at = ? AND f.id > ?))"  # the order of ORDER_NEWEST_FIRST
+        sql = f"SELECT COUNT(*) FROM frames f {clause}{joiner}{newer}"
+        return int(self._conn.execute(sql, [*params, at, at, frame_id]).fetchone()[0])
+
+    def model_classes(self, model_id: str) -> list[str] | None:
+        """The full class list (in the model's order) of the model that flagged frames as ``model_id``.
+
+        Recorded in ``meta`` with the model's frames; None for a model whose frames only an older version of the
+        app saved (see :meth:`classes_seen`).
+        """
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (MODEL_CLASSES_KEY + model_id,)).fetchone()
+        return [str(name) for name in json.loads(row[0])] if row is not None else None
+
+    def classes_seen(self, model_id: str) -> list[str]:
+        """The classes the model's own boxes in the store carry (deleted ones too), by class id: the best guess at
+        its class list when none was recorded."""
+        rows = self._conn.execute(
+            "SELECT d.class_name FROM detections d JOIN frames f ON f.id = d.frame_id "
+            "WHERE f.model_id = ? AND d.origin = 'model' GROUP BY d.class_name ORDER BY MIN(d.class_id), d.class_name",
+            (model_id,),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
 
     def count(self, where: FrameFilter | None = None) -> int:
         clause, params = (where or FrameFilter()).where()
@@ -278,6 +324,42 @@ class ReviewStore:
             details = {"from": old["verdict"], "to": verdict, "comment_from": old["comment"], "comment": new_comment}
             audit.append(conn, now, actor, "verdict", frame_id, details)
 
+    def restore_verdict(self, frame_id: int, verdict: str | None, reviewed_at: float | None, actor: str) -> None:
+        """Undo a verdict: put back the one before (``None``: the frame is unreviewed again). The comment stays.
+
+        Audited as ``verdict_undone`` (from → to, reason "undo"); nothing is erased from the trail.
+        """
+        self._require_writable()
+        if verdict is not None and verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS} or None, got {verdict!r}")
+        with db.write(self._conn) as conn:
+            old = conn.execute("SELECT verdict FROM frames WHERE id = ?", (frame_id,)).fetchone()
+            if old is None:
+                raise StoreError(f"frame {frame_id} is not in the review store (deleted or evicted)")
+            conn.execute(
+                "UPDATE frames SET verdict = ?, reviewed = ?, reviewed_at = ? WHERE id = ?",
+                (verdict, int(verdict is not None), reviewed_at if verdict is not None else None, frame_id),
+            )
+            details = {"from": old["verdict"], "to": verdict, "reason": "undo"}
+            audit.append(conn, time.time(), actor, "verdict_undone", frame_id, details)
+
+    def set_comment(self, frame_id: int, comment: str | None, actor: str) -> bool:
+        """Save the reviewer's comment without a verdict (the frame stays as reviewed or unreviewed as it was).
+
+        Audited as ``comment`` (from → to). Returns False, writing nothing, when the comment is unchanged.
+        """
+        self._require_writable()
+        comment = comment or None
+        with db.write(self._conn) as conn:
+            old = conn.execute("SELECT comment FROM frames WHERE id = ?", (frame_id,)).fetchone()
+            if old is None:
+                raise StoreError(f"frame {frame_id} is not in the review store (deleted or evicted)")
+            if old["comment"] == comment:
+                return False
+            conn.execute("UPDATE frames SET comment = ? WHERE id = ?", (comment, frame_id))
+            audit.append(conn, time.time(), actor, "comment", frame_id, {"from": old["comment"], "to": comment})
+        return True
+
     def add_box(
         self, frame_id: int, class_id: int, class_name: str, xyxy: tuple[float, float, float, float], actor: str
     ) -> int:
@@ -296,20 +378,35 @@ class ReviewStore:
             audit.append(conn, time.time(), actor, "box_added", frame_id, details)
         return box_id
 
-    def delete_box(self, detection_id: int, actor: str) -> None:
-        """Mark a box deleted (it stays in the table, flagged, so the audit trail can show what was removed)."""
+    def delete_box(self, detection_id: int, actor: str, reason: str | None = None) -> None:
+        """Mark a box deleted (it stays in the table, flagged, so the audit trail can show what was removed).
+
+        ``reason`` (e.g. "undo", "nested duplicate: …") goes to the audit row.
+        """
+        self._set_box_deleted(detection_id, True, actor, "box_deleted", reason)
+
+    def restore_box(self, detection_id: int, actor: str, reason: str | None = "undo") -> None:
+        """Bring a deleted box back (undo of a delete, or redo of a drawn box); audited as ``box_restored``."""
+        self._set_box_deleted(detection_id, False, actor, "box_restored", reason)
+
+    def _set_box_deleted(self, detection_id: int, deleted: bool, actor: str, action: str, reason: str | None) -> None:
         self._require_writable()
         with db.write(self._conn) as conn:
             row = conn.execute(f"SELECT {DETECTION_COLUMNS} FROM detections WHERE id = ?", (detection_id,)).fetchone()
             if row is None:
                 raise StoreError(f"box {detection_id} is not in the review store")
             box = DetectionRecord.from_row(row)
-            conn.execute("UPDATE detections SET deleted = 1 WHERE id = ?", (detection_id,))
+            conn.execute("UPDATE detections SET deleted = ? WHERE id = ?", (int(deleted), detection_id))
             details = {"detection_id": box.id, "class_name": box.class_name, "origin": box.origin, "xyxy": box.xyxy}
-            audit.append(conn, time.time(), actor, "box_deleted", box.frame_id, details)
+            if reason:
+                details["reason"] = reason
+            audit.append(conn, time.time(), actor, action, box.frame_id, details)
 
-    def relabel_box(self, detection_id: int, class_id: int, class_name: str, actor: str) -> None:
-        """Change a box's class; the audit row keeps the old class. The box keeps its origin and confidence.
+    def relabel_box(
+        self, detection_id: int, class_id: int, class_name: str, actor: str, reason: str | None = None
+    ) -> None:
+        """Change a box's class; the audit row keeps the old class (and ``reason``, e.g. "undo"). The box keeps its
+        origin and confidence.
 
         Raises StoreError for an unknown or deleted box. Setting the class it already has changes nothing and
         writes no audit row.
@@ -338,6 +435,8 @@ class ReviewStore:
                 "from_class_id": box.class_id,
                 "to_class_id": int(class_id),
             }
+            if reason:
+                details["reason"] = reason
             audit.append(conn, time.time(), actor, "box_relabelled", box.frame_id, details)
 
     def select(self, where: FrameFilter | None = None) -> Selection:

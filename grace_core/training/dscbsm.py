@@ -52,6 +52,8 @@ class DSCBSMConfig:
             raise ValueError("need 0 < weight_min <= 1 <= weight_max")
         if not 0.0 <= self.uniform_mix <= 1.0:
             raise ValueError("uniform_mix must be in [0, 1]")
+        if min(self.alpha, self.beta, self.gamma, self.hardness) < 0:
+            raise ValueError("alpha, beta, gamma and hardness must be 0 or more")
         if self.temperature <= 0 or self.hardness_clip < 1 or self.warmup_epochs < 0:
             raise ValueError("temperature must be > 0, hardness_clip >= 1, warmup_epochs >= 0")
         if not (0.0 <= self.momentum < 1.0 and 0.0 <= self.hardness_momentum < 1.0):

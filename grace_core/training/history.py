@@ -41,6 +41,7 @@ class TrainingHistory:
     metrics: dict[str, list[float | None]] = field(default_factory=dict)
     batch_losses: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     class_weights: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    sampler_warmup: list[int] = field(default_factory=list)  # epochs DS-CBSM++ reported as warm-up (uniform sampling)
     progress: Progress = field(default_factory=Progress)
     job: dict = field(default_factory=dict)
     phase: str = ""
@@ -103,6 +104,7 @@ class TrainingHistory:
                 del series[index:]
             for name, points in self.class_weights.items():
                 self.class_weights[name] = [(e, w) for e, w in points if e < epoch]
+            self.sampler_warmup = [e for e in self.sampler_warmup if e < epoch]
         self.epochs.append(epoch)
         _append_aligned(self.losses, _floats(data.get("losses")), len(self.epochs))
         _append_aligned(self.metrics, _floats(data.get("metrics")), len(self.epochs))
@@ -110,6 +112,8 @@ class TrainingHistory:
         if isinstance(sampler, dict):
             for name, weight in _floats(sampler.get("class_weights")).items():
                 self.class_weights.setdefault(name, []).append((epoch, weight))
+            if sampler.get("active") is False:  # weights measured, but sampling stayed uniform
+                self.sampler_warmup.append(epoch)
 
     def _on_checkpoint(self, data: dict) -> None:
         if data.get("kind") == "best":

@@ -39,6 +39,7 @@ class TrainJob:
     dscbsm_loss_weighting: bool = False
     dscbsm_signal: str = "quality"  # "quality" (p·t), "bce" (|p − t|) or "localization" (1 − t̄): docs/method.md
     dscbsm_rarity: str = "images"  # rarity counts images holding a class ("images") or its boxes ("instances")
+    dscbsm_options: dict = field(default_factory=dict)  # further DSCBSMConfig values, e.g. {"alpha": 0.5}
     precision: str = "auto"  # CPU: auto (bf16 where the CPU has it natively) | fp32 | bf16
     threads: int | None = None  # CPU threads for the model (None: every core); a machine setting, not the run's
     resume: str | None = None
@@ -67,6 +68,7 @@ class TrainJob:
 
         if self.dscbsm_signal not in SIGNALS:
             raise GraceError(f"--dscbsm-signal must be one of {', '.join(SIGNALS)}, got {self.dscbsm_signal!r}")
+        check_dscbsm_options(self.dscbsm_options)
         if self.dscbsm_rarity not in RARITY:
             raise GraceError(f"--dscbsm-rarity must be one of {', '.join(RARITY)}, got {self.dscbsm_rarity!r}")
         if self.precision not in PRECISIONS:
@@ -101,6 +103,8 @@ class TrainJob:
             args += [f"--{name}", str(getattr(self, name))]
         args += ["--dscbsm-warmup", str(self.dscbsm_warmup), "--dscbsm-signal", self.dscbsm_signal]
         args += ["--dscbsm-rarity", self.dscbsm_rarity, "--precision", self.precision]
+        for key, value in self.dscbsm_options.items():
+            args += ["--dscbsm-set", f"{key}={value}"]
         optional = {"--hours": self.hours, "--weights": self.weights, "--name": self.name, "--threads": self.threads}
         for flag, value in optional.items():
             if value is not None and value != "":
@@ -134,6 +138,31 @@ class TrainJob:
 
 #: What a job saved before a setting existed meant by it (a resumed old run keeps computing as it did).
 _BEFORE_THEIR_TIME = {"dscbsm_signal": "bce", "dscbsm_rarity": "instances", "precision": "fp32"}
+
+
+#: DSCBSMConfig fields set by their own TrainJob field, not through ``dscbsm_options``.
+_DSCBSM_OWN_FIELDS = {"warmup_epochs", "loss_weighting", "signal", "rarity"}
+
+
+def check_dscbsm_options(options: dict) -> None:
+    """``dscbsm_options`` name DSCBSMConfig fields (other than those with their own setting) with valid values."""
+    import dataclasses
+
+    from grace_core.training.dscbsm import DSCBSMConfig
+
+    defaults = {f.name: f.default for f in dataclasses.fields(DSCBSMConfig) if f.name not in _DSCBSM_OWN_FIELDS}
+    unknown = set(options) - set(defaults)
+    if unknown:
+        known = ", ".join(sorted(defaults))
+        raise GraceError(f"unknown DS-CBSM++ setting(s) {', '.join(sorted(unknown))}: use {known}")
+    for key, value in options.items():
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (numeric if isinstance(defaults[key], (int, float)) else isinstance(value, type(defaults[key]))):
+            raise GraceError(f"DS-CBSM++ setting {key} must be a {type(defaults[key]).__name__}, got {value!r}")
+    try:
+        DSCBSMConfig(**options)
+    except (TypeError, ValueError) as error:
+        raise GraceError(f"DS-CBSM++ settings {options}: {error}") from error
 
 
 def check_model(model: str, trust: bool = False) -> None:

@@ -227,6 +227,7 @@ def run_training(job: TrainJob, events: EventSink | None = None, cancel: threadi
             loss_weighting=job.dscbsm_loss_weighting,
             signal=job.dscbsm_signal,
             rarity=job.dscbsm_rarity,
+            **job.dscbsm_options,
         ),
         precision=job.precision,
         threads=job.threads,

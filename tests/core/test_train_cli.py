@@ -213,3 +213,20 @@ def test_with_stop_when_stdin_closes_a_dead_parent_stops_training(synthetic_yolo
     assert items[-1].data["status"] == "cancelled"
     assert any(e.type == "warning" and "parent process is gone" in e.data["message"] for e in items)
     assert (tmp_path / "eof" / "weights" / "last.pt").is_file()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("alpha=x", "alpha must be a float"),
+        ("alpha=-1", "must be 0 or more"),
+        ("warmup_epochs=1", "unknown DS-CBSM++ setting(s) warmup_epochs"),
+        ("alpha", "expects KEY=VALUE"),
+    ],
+)
+def test_bad_dscbsm_settings_are_refused_before_training(synthetic_yolo, tmp_path, setting, message):
+    process = grace(*train_args(synthetic_yolo, tmp_path, 1, "--dscbsm-set", setting))
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2
+    errors = [e for e in decode(stdout) if e.type == "error"]
+    assert errors and message in errors[0].data["message"], stderr.decode()[-2000:]

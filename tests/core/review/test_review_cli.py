@@ -18,9 +18,9 @@ def test_export_end_to_end(reviewed, store_root: Path, tmp_path: Path, capsys: p
     printed = capsys.readouterr().out
     assert "exported 4 reviewed frames: 2 defect (with boxes), 2 false alarm (background images)" in printed
     assert "left out: 1 unsure, 1 unreviewed" in printed
-    assert "boxes: crazing 1, patches 2, scratches 1" in printed
+    assert "boxes: crazing 1, inclusion 0, patches 2, scratches 1" in printed  # the model's full class list
     assert f"data.yaml: {out.resolve() / 'data.yaml'}" in printed
-    assert dataset_stats(out).total.instances_per_class == [1, 2, 1]
+    assert dataset_stats(out).total.instances_per_class == [1, 0, 2, 1]
 
 
 def test_export_with_classes(reviewed, store_root: Path, tmp_path: Path) -> None:

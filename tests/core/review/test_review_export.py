@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grace_core.data.stats import dataset_stats
@@ -29,16 +30,17 @@ def test_defects_with_boxes_false_alarms_as_background_the_rest_left_out(reviewe
     report = export_reviewed(reviewed.store, out)
 
     stats = dataset_stats(out / "data.yaml")
-    assert stats.class_names == ["crazing", "patches", "scratches"]  # the exported boxes' classes, by class id
+    assert stats.class_names == ["crazing", "inclusion", "patches", "scratches"]  # the model's, in its order
     assert (stats.total.images, stats.total.background_images) == (4, 2)
-    assert stats.total.instances_per_class == [1, 2, 1]
-    assert stats.total.images_per_class == [1, 2, 1]
+    assert stats.total.instances_per_class == [1, 0, 2, 1]
+    assert stats.total.images_per_class == [1, 0, 2, 1]
     assert sorted(stats.splits) == ["train", "val"]
     assert {name: split.images for name, split in stats.splits.items()} == {"train": 3, "val": 1}
 
     assert report.exported == {"defect": 2, "false_alarm": 2}
     assert report.skipped == {"unsure": 1, "unreviewed": 1}
-    assert report.boxes_per_class == {"crazing": 1, "patches": 2, "scratches": 1}
+    assert report.boxes_per_class == {"crazing": 1, "inclusion": 0, "patches": 2, "scratches": 1}
+    assert report.class_source == "the classes of grace-s.pt@0123456789ab, which flagged the newest exported frame"
     assert report.images_per_split == {"train": 3, "val": 1}
     assert report.data_yaml == str(out.resolve() / "data.yaml")
     assert [issue.kind for issue in report.issues] == ["box_clipped"]  # the reviewer's box past the right edge
@@ -49,10 +51,10 @@ def test_defects_with_boxes_false_alarms_as_background_the_rest_left_out(reviewe
     assert labels[names["C"]] == "" and labels[names["F"]] == ""  # false alarms: background images
     assert labels[names["A"]].splitlines() == [
         "0 0.175000 0.312500 0.250000 0.375000",  # crazing (10, 20, 60, 80) on 200 x 160
-        "1 0.625000 0.375000 0.250000 0.375000",  # inclusion relabelled patches (100, 30, 150, 90)
-        "2 0.500000 0.781250 1.000000 0.312500",  # the reviewer's scratches (0, 100, 250, 150) clipped to x2 = 200
+        "2 0.625000 0.375000 0.250000 0.375000",  # inclusion relabelled patches (100, 30, 150, 90)
+        "3 0.500000 0.781250 1.000000 0.312500",  # the reviewer's scratches (0, 100, 250, 150) clipped to x2 = 200
     ]  # the deleted scratches box is gone
-    assert labels[names["B"]] == "1 0.400000 0.437500 0.400000 0.375000\n"
+    assert labels[names["B"]] == "2 0.400000 0.437500 0.400000 0.375000\n"
 
     split = _split_of(out)
     image = out / "images" / split[names["A"]] / f"{names['A']}.jpg"
@@ -64,6 +66,57 @@ def test_defects_with_boxes_false_alarms_as_background_the_rest_left_out(reviewe
     saved = json.loads((out / "export_report.json").read_text())
     assert saved == report.to_dict() and saved["frames_exported"] == 4
     assert not list(tmp_path.glob("*.partial-*"))
+
+
+NEU_DET = ("crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches")
+
+
+def _six_class_store(root: Path) -> ReviewStore:
+    """Frames of a six-class model, reviewed as defects with boxes of four classes (none of crazing, pitted)."""
+    from grace_core.detections import Detections
+    from grace_core.engine.base import EngineInfo, Prediction
+    from grace_core.flagging import Thresholds, decide
+    from grace_core.types import Frame
+
+    store = ReviewStore.open(root)
+    info = EngineInfo("onnxruntime", NEU_DET, 224, "neu.onnx", "neu.onnx@abcdef012345", has_heatmap=False)
+    image = np.random.default_rng(0).integers(60, 200, (64, 96, 3), dtype=np.uint8)
+    for i, (class_id, score) in enumerate([(1, 0.9), (2, 0.8), (4, 0.9), (5, 0.9), (2, 0.95)]):
+        detections = Detections(np.array([[5, 5, 60, 40]], np.float32), [score], [class_id])
+        decision = decide(detections, NEU_DET, Thresholds())
+        frame = Frame(image=image, index=i, timestamp=1_700_000_000.0 + i, source_id="camera:0")
+        frame_id = store.add_frame(frame, decision, Prediction(detections, None, {}), info, Thresholds())
+        store.set_verdict(frame_id, "defect", "alice")
+    return store
+
+
+def test_the_models_full_class_list_is_kept_unless_narrowed(tmp_path: Path) -> None:
+    with _six_class_store(tmp_path / "review") as store:
+        assert store.model_classes("neu.onnx@abcdef012345") == list(NEU_DET)
+        report = export_reviewed(store, tmp_path / "full")
+        narrowed = export_reviewed(store, tmp_path / "narrow", narrow_classes=True)
+    data = load_yaml(tmp_path / "full" / "data.yaml")
+    assert data["nc"] == 6 and list(data["names"].values()) == list(NEU_DET)  # crazing and pitted_surface kept
+    assert report.boxes_per_class == {name: count for name, count in zip(NEU_DET, [0, 1, 2, 0, 1, 1], strict=True)}
+    assert dataset_stats(tmp_path / "full").total.instances_per_class == [0, 1, 2, 0, 1, 1]
+    assert "neu.onnx@abcdef012345" in report.class_source
+    narrow = load_yaml(tmp_path / "narrow" / "data.yaml")
+    assert narrow["nc"] == 4
+    assert list(narrow["names"].values()) == ["inclusion", "patches", "rolled-in_scale", "scratches"]
+    assert narrowed.class_source == "the classes of the reviewed boxes"
+
+
+def test_a_store_without_the_models_class_list_uses_the_classes_its_boxes_show(tmp_path: Path) -> None:
+    from grace_core.store.review_store import MODEL_CLASSES_KEY
+
+    with _six_class_store(tmp_path / "review") as store:
+        store._conn.execute("DELETE FROM meta WHERE key LIKE ?", (MODEL_CLASSES_KEY + "%",))  # an older app's store
+        first = store.detections(1)[0]
+        store.delete_box(first.id, "alice")  # a deleted model box still shows its class
+        store.add_box(1, 7, "rust", (1, 1, 20, 20), "alice")  # a reviewer's class the model does not know
+        report = export_reviewed(store, tmp_path / "out")
+    assert report.class_names == ["inclusion", "patches", "rolled-in_scale", "scratches", "rust"]
+    assert "not recorded" in report.class_source and "rust" in report.class_source
 
 
 def test_the_split_is_seeded(reviewed, tmp_path: Path) -> None:
@@ -148,7 +201,7 @@ def test_a_defect_without_boxes_is_left_out_not_made_background(reviewed, tmp_pa
     assert report.skipped == {"unsure": 1, "unreviewed": 1, "defect_without_boxes": 1}
     stats = dataset_stats(tmp_path / "out")
     assert (stats.total.images, stats.total.background_images) == (3, 2)
-    assert stats.total.instances_per_class == [1, 1, 1]
+    assert stats.total.instances_per_class == [1, 0, 1, 1]
 
 
 def test_where_narrows_the_export(reviewed, tmp_path: Path) -> None:
