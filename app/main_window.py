@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         return {
             "live_main": self.live.main_splitter,
             "live_picture": self.live.picture_splitter,
+            "live_bottom": self.live.bottom_splitter,
             "review_main": self.review.splitter,
             "training_main": self.training.main_splitter,
             "training_right": self.training.right_splitter,

@@ -20,15 +20,18 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from grace_core.coil import CoilClock
 from grace_core.engine.base import EngineInfo, Prediction
+from grace_core.events import DefectTracker, EventUpdate
 from grace_core.flagging import FlagDecision, Thresholds, decide
+from grace_core.sinks.base import InspectionContext, InspectionRecord, Sink, SinkStats
 from grace_core.sources.types import SourceInfo, SourceState
 from grace_core.store.review_store import ReviewStore
 from grace_core.store.writer import FlaggedFrameWriter, WriterStats
@@ -53,6 +56,8 @@ class LiveStats:
     dropped: int
     flagged: int
     saving: WriterStats | None
+    events: int = 0  # defect events opened since the start (one per physical defect, however many frames show it)
+    sinks: tuple[SinkStats, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class FrameResult:
     thresholds: Thresholds
     submitted: bool  # handed to the review-store writer
     strip: StripReport | None = None  # strip sources: which detections are new, and where they lie on the strip
+    events: EventUpdate = field(default_factory=EventUpdate)  # events this frame opened, and those closed after it
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,13 @@ class RollingStats:
         return float(np.percentile(self._latencies, q)) if self._latencies else None
 
 
+def strip_metres(frame, info: SourceInfo) -> float | None:
+    """Metres of strip passed at this frame's first new row (strip sources with a known resolution)."""
+    if not info.strip or info.mm_per_px is None or "strip_row" not in frame.meta:
+        return None
+    return (frame.meta["strip_row"] + frame.meta.get("carried_rows", 0)) * info.mm_per_px / 1000.0
+
+
 def strip_stitcher(engine, info: SourceInfo) -> StripStitcher | None:
     """A stitcher for a strip source: it carries one tile's height of rows (the longest defect the model sees at
     its scale) into the next frame; None for other sources."""
@@ -122,7 +135,9 @@ def strip_stitcher(engine, info: SourceInfo) -> StripStitcher | None:
 class InspectionSession:
     """See the module docstring. ``engine_loader(model, backend, device)`` and ``source_opener(spec)`` default to
     :func:`~grace_core.engine.load_engine` and :func:`~grace_core.sources.open_source`; tests may pass others.
-    ``store_factory`` opens the review store (on the writer's thread); None disables saving."""
+    ``store_factory`` opens the review store (on the writer's thread); None disables saving. Every inspected frame
+    goes to each of ``sinks`` as an :class:`~grace_core.sinks.base.InspectionRecord` carrying ``context`` (station,
+    coil) and the frame's defect events; when the session ends, the events still open are closed and delivered."""
 
     def __init__(
         self,
@@ -139,6 +154,9 @@ class InspectionSession:
         max_pending_saves: int = 32,
         engine_loader: Callable[..., Any] | None = None,
         source_opener: Callable[..., Any] | None = None,
+        sinks: Sequence[Sink] = (),
+        context: InspectionContext | None = None,
+        coil_clock: CoilClock | None = None,
     ) -> None:
         self.source_spec = source
         self.model = model
@@ -150,6 +168,9 @@ class InspectionSession:
         self.max_pending_saves = max_pending_saves
         self._engine_loader = engine_loader
         self._source_opener = source_opener
+        self.sinks = list(sinks)
+        self.context = context or InspectionContext()
+        self.coil_clock = coil_clock or CoilClock(self.context.coil)
         self._stop = threading.Event()
         self._paused = threading.Event()
 
@@ -157,6 +178,11 @@ class InspectionSession:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def set_coil(self, coil: str | None) -> None:
+        """A new coil is on the line (from any thread): later events carry it, their positions restart at 0."""
+        self.coil_clock.set_coil(coil)
+        self.context = replace(self.context, coil=coil or None)
 
     def pause(self) -> None:
         self._paused.set()
@@ -179,22 +205,38 @@ class InspectionSession:
         engine = self._load_engine()
         source = None
         writer = None
+        tracker = DefectTracker(engine.info.class_names)
         try:
             source = self._open_source()
+            tracker = DefectTracker(engine.info.class_names, sequence=source.info.sequence, place=self.coil_clock.place)
             if self.store_factory is not None:
                 writer = FlaggedFrameWriter(self.store_factory, max_pending=self.max_pending_saves)
             yield SessionStarted(engine=engine.info, source=source.info)
-            yield from self._loop(engine, source, writer)
+            yield from self._loop(engine, source, writer, tracker)
         finally:
-            if source is not None:
-                source.close()
-            if writer is not None:
-                writer.close(timeout=10.0)
-            engine.close()
+            try:
+                self._deliver(InspectionRecord(None, EventUpdate(closed=tracker.finish()), engine.info, self.context))
+            finally:
+                if source is not None:
+                    source.close()
+                if writer is not None:
+                    writer.close(timeout=10.0)
+                for sink in self.sinks:
+                    sink.close(timeout=10.0)
+                engine.close()
 
-    def _loop(self, engine, source, writer: FlaggedFrameWriter | None) -> Iterator[InspectionUpdate]:
+    def _deliver(self, record: InspectionRecord) -> None:
+        """Hand a record to every sink (never blocking: a sink that cannot keep up drops and counts)."""
+        if record.result is None and not record.events.closed:
+            return
+        for sink in self.sinks:
+            sink.submit(record)
+
+    def _loop(
+        self, engine, source, writer: FlaggedFrameWriter | None, tracker: DefectTracker
+    ) -> Iterator[InspectionUpdate]:
         stats = RollingStats()
-        flagged = 0
+        flagged = events = 0
         names = engine.info.class_names
         last_status = 0.0
 
@@ -207,6 +249,8 @@ class InspectionSession:
                 dropped=int(source.stats().get("dropped", 0)),
                 flagged=flagged,
                 saving=writer.stats() if writer is not None else None,
+                events=events,
+                sinks=tuple(sink.stats() for sink in self.sinks),
             )
             return InspectionUpdate(source.state, source.seconds_since_last_frame, live, result, self.paused)
 
@@ -243,7 +287,13 @@ class InspectionSession:
                 flagged += 1
                 if writer is not None:
                     submitted = writer.submit(frame, decision, prediction, engine.info, thresholds)
-            yield update(FrameResult(frame, prediction, decision, thresholds, submitted, strip))
+            result = FrameResult(frame, prediction, decision, thresholds, submitted, strip)
+            self.coil_clock.observe(frame, strip_metres(frame, source.info))
+            changes = tracker.update(frame, decision.shown, thresholds, strip, evidence=result)
+            events += len(changes.opened) + (len(changes.closed) if strip is not None else 0)
+            result = replace(result, events=changes)
+            self._deliver(InspectionRecord(result, changes, engine.info, self.context))
+            yield update(result)
 
     def _load_engine(self):
         if self._engine_loader is not None:

@@ -81,6 +81,7 @@ NO_UPDATE_WARNING_S = 3.0  # the worker reports at least 4 times a second; longe
 THRESHOLDS_SETTLE_MS = 1500  # a threshold change is audited once it has rested this long: a drag is one record
 GB = 1024**3
 SIDE_WIDTH = 380  # the side panel's starting width: wide enough for every control without a horizontal scrollbar
+TABLE_WIDTH = 440  # the detections table's starting width: every column whole, "rolled-in_scale" included
 SECTIONS_OPEN = {"source": True, "status": True, "thresholds": True, "picture": True, "alarm": False, "model": False}
 
 
@@ -278,19 +279,13 @@ class LiveTab(QWidget):
         self.main_splitter.setStretchFactor(0, 1)
         self.main_splitter.setStretchFactor(1, 0)
         self.main_splitter.setCollapsible(1, False)
+        # starting sizes (scaled to the window; a layout the operator dragged is restored over them)
+        self.main_splitter.setSizes([1400 - SIDE_WIDTH, SIDE_WIDTH])
+        self.bottom_splitter.setSizes([1000 - TABLE_WIDTH, TABLE_WIDTH])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.main_splitter)
         self._update_buttons()
-
-    def showEvent(self, event) -> None:
-        """The first time: give the side panel its width (a layout the operator dragged is restored later)."""
-        super().showEvent(event)
-        if not getattr(self, "_sized", False):
-            self._sized = True
-            total = sum(self.main_splitter.sizes()) or self.width()
-            if self.main_splitter.sizes()[1] < SIDE_WIDTH:
-                self.main_splitter.setSizes([max(1, total - SIDE_WIDTH), SIDE_WIDTH])
 
     def _connect(self) -> None:
         self.start_button.clicked.connect(self.start)

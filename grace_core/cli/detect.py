@@ -13,13 +13,11 @@ stopped for good) or no_frames. The source is written with its password and secr
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,11 +27,13 @@ from grace_core.engine.runtimes import BACKEND_CHOICES, PRECISIONS
 from grace_core.engine.slicing import MODES as SLICING_MODES
 from grace_core.engine.slicing import SliceConfig
 from grace_core.errors import GraceError, SourceError
+from grace_core.flagging import Thresholds
 
 if TYPE_CHECKING:
     from grace_core.sources import FrameSource
 
 log = logging.getLogger(__name__)
+DEFAULT_FLAG = 0.5  # as the app's default flag threshold
 DEFAULT_MAX_RECONNECTS = 10  # headless: about a minute of backoff (0.5 s doubling to 10 s) without a frame
 BACKOFF_MAX_S = 10.0
 
@@ -53,7 +53,12 @@ def add_parser(commands) -> None:
         choices=PRECISIONS,
         help="arithmetic: f32 (exact, default) or bf16 (OpenVINO, faster on CPUs with native bf16)",
     )
-    parser.add_argument("--conf", type=float, default=0.25, help="confidence threshold (0.25)")
+    parser.add_argument(
+        "--conf", type=float, default=0.25, help="uncertain threshold: detections below it are ignored (0.25)"
+    )
+    parser.add_argument(
+        "--flag", type=float, help="flag threshold: a detection at or above it is a defect (0.5, or --conf if higher)"
+    )
     parser.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold (0.7)")
     parser.add_argument("--classes", help="only these classes: names or ids, comma-separated")
     parser.add_argument("--save-dir", type=Path, default=Path("detect"), help="output folder (./detect)")
@@ -74,6 +79,22 @@ def add_parser(commands) -> None:
         default=0.5,
         metavar="S",
         help=f"first wait before reconnecting, doubling up to {BACKOFF_MAX_S:g} s (0.5)",
+    )
+    parser.add_argument(
+        "--sink",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="also send results to SPEC (repeatable): store:FOLDER, jsonl:/csv:/events:FILE, images:FOLDER, "
+        "video:FILE, mqtt://host:port/topic, opcua://host:port (docs/sinks.md)",
+    )
+    parser.add_argument("--station", default="station", help="this station's name, in every record and message")
+    parser.add_argument("--coil", help="the coil (product) id on the line, in every record and message")
+    parser.add_argument(
+        "--line-speed",
+        type=float,
+        metavar="M_PER_MIN",
+        help="strip speed, for defect positions along the coil when the source does not give them (m/min)",
     )
     add_slicing_arguments(parser)
     parser.add_argument("--no-heatmap", action="store_true", help="do not draw the Lite-FEN heatmap")
@@ -139,30 +160,6 @@ def seconds(text: str) -> float:
     return value
 
 
-def image_file_name(meta: Mapping[str, Any], index: int) -> str:
-    """The annotated image's file name, unique within a run: a folder image keeps its whole name (``a.jpg`` and
-    ``a.png`` must not overwrite each other, nor the source image when the output is the folder itself); the
-    demo's tiles repeat, so they get the frame index."""
-    if meta.get("name"):
-        return f"{meta['name']}.jpg"
-    if meta.get("stem"):
-        return f"{index:06d}_{meta['stem']}.jpg"
-    return f"frame_{index:06d}.jpg"
-
-
-def letterbox_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``image`` scaled to fit ``size`` (w, h) with its aspect ratio kept, centred on black."""
-    import cv2
-
-    width, height = size
-    scale = min(width / image.shape[1], height / image.shape[0])
-    new_w, new_h = max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))
-    canvas = np.zeros((height, width, 3), np.uint8)
-    top, left = (height - new_h) // 2, (width - new_w) // 2
-    canvas[top : top + new_h, left : left + new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
-    return canvas
-
-
 def parse_classes(text: str | None, names: tuple[str, ...]) -> set[int] | None:
     if not text:
         return None
@@ -177,77 +174,21 @@ def parse_classes(text: str | None, names: tuple[str, ...]) -> set[int] | None:
     return wanted
 
 
-class _Outputs:
-    """Writers for one run's files; every file is flushed as it goes, so a crash loses at most the last frame."""
-
-    def __init__(self, save_dir: Path, class_names: tuple[str, ...], as_video: bool, fps: float | None) -> None:
-        save_dir.mkdir(parents=True, exist_ok=True)
-        self.save_dir, self.class_names, self.as_video, self.fps = save_dir, class_names, as_video, fps or 10.0
-        self.jsonl = open(save_dir / "detections.jsonl", "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
-        self.csv_file = open(save_dir / "detections.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
-        self.csv = csv.writer(self.csv_file)
-        self.csv.writerow(["frame", "name", "class", "confidence", "x1", "y1", "x2", "y2"])
-        self.video = None
-        self.resized_from: tuple[int, int] | None = None  # the first other frame size, once warned about
-
-    def write(self, frame, prediction, records: list[dict], annotated: np.ndarray) -> None:
-        import cv2
-
-        name = frame.meta.get("name") or frame.meta.get("stem") or f"frame_{frame.index:06d}"
-        line = {
-            "frame": frame.index,
-            "name": name,
-            "time": frame.timestamp,
-            "detections": records,
-            "timings_ms": {k: round(v, 2) for k, v in prediction.timings_ms.items()},
-        }
-        self.jsonl.write(json.dumps(line) + "\n")
-        self.jsonl.flush()
-        for r in records:
-            self.csv.writerow([frame.index, name, r["class_name"], r["confidence"], *r["xyxy"]])
-        self.csv_file.flush()
-        if self.as_video:
-            if self.video is None:
-                self.video_size = (annotated.shape[1], annotated.shape[0])  # (w, h) of the first frame
-                path = str(self.save_dir / "annotated.avi")
-                self.video = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), self.fps, self.video_size)
-            self.video.write(self._fit_video(annotated, frame.index))
-        else:
-            cv2.imwrite(str(self.save_dir / image_file_name(frame.meta, frame.index)), annotated)
-
-    def _fit_video(self, annotated: np.ndarray, index: int) -> np.ndarray:
-        """A frame of another size than the video's first (the source changed resolution): one file has one size,
-        so it is scaled to fit, aspect ratio kept, with black borders — never stretched. Warned once."""
-        size = (annotated.shape[1], annotated.shape[0])
-        if size == self.video_size:
-            return annotated
-        if self.resized_from is None:
-            self.resized_from = size
-            first, now = "x".join(map(str, self.video_size)), "x".join(map(str, size))
-            log.warning(
-                f"frame {index}: the source changed resolution from {first} to {now}; annotated.avi stays {first}, "
-                "and frames of another size are scaled to fit it with black borders, not stretched (detections "
-                "stay in each frame's own pixels)"
-            )
-        return letterbox_to(annotated, self.video_size)
-
-    def close(self) -> None:
-        self.jsonl.close()
-        self.csv_file.close()
-        if self.video is not None:
-            self.video.release()
-
-
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from grace_core.coil import CoilClock
     from grace_core.engine import load_engine
+    from grace_core.inspection import InspectionSession, SessionStarted
     from grace_core.models import resolve_model
-    from grace_core.render import annotate
+    from grace_core.sinks import InspectionContext, open_sink
     from grace_core.sources import open_source, redact_url
 
+    flag = max(args.conf, DEFAULT_FLAG) if args.flag is None else args.flag
     if not 0 <= args.conf <= 1 or not 0 <= args.iou <= 1:
         raise GraceError("--conf and --iou must be between 0 and 1")
+    if not args.conf <= flag <= 1:
+        raise GraceError(f"--flag must be between --conf ({args.conf}) and 1, got {flag}")
     model, backend = resolve_model(args.model, args.backend)  # "shipped" as the app resolves it
     engine = load_engine(
         model,
@@ -260,36 +201,48 @@ def run(args: argparse.Namespace) -> int:
     )
     names = engine.info.class_names
     wanted = parse_classes(args.classes, names)
-    counts: Counter[str] = Counter()
-    frames_with_defects = frames = 0
-    latencies: list[float] = []
+    thresholds = Thresholds(
+        default_uncertain=args.conf,
+        default_flag=flag,
+        iou=args.iou,
+        visible=None if wanted is None else frozenset(names[i] for i in wanted),
+    )  # the app's verdicts: same model, thresholds and source give the same flags headless and in the window
     source = open_source(args.source, live_options=_reconnect_policy(args))  # camera:N, URLs, files, folders, demo
     info = source.info
-    as_video = info.live or info.fps is not None
-    if args.source == "demo":
-        as_video = False
+    offline = not info.live  # a folder or a file: every frame's outputs are written, however long it takes
+    sinks = output_sinks(args, info, offline) + [open_sink(spec) for spec in args.sink]
+    context = InspectionContext(station=args.station, coil=args.coil, source=redact_url(source.source_id))
+    session = InspectionSession(
+        source,
+        model,
+        thresholds=thresholds,
+        engine_loader=lambda *_: engine,
+        source_opener=lambda opened, **_: opened,
+        sinks=sinks,
+        context=context,
+        coil_clock=CoilClock(args.coil, line_speed_m_min=args.line_speed),
+    )
     total = min(x for x in (info.length, args.max_frames) if x) if (info.length or args.max_frames) else None
-    outputs = _Outputs(args.save_dir, names, as_video, info.fps)
+    counts: Counter[str] = Counter()
+    events: Counter[str] = Counter()
+    frames_with_defects = frames = 0
+    latencies: list[float] = []
     started = time.perf_counter()
     interrupted, failure = False, None
     try:
-        with source, tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True) as bar:
-            for frame in source:
-                prediction = engine.predict(frame.image)
-                detections = prediction.detections
-                if wanted is not None:
-                    detections = detections[np.isin(detections.class_id, list(wanted))]
-                records = detections.to_records(names)
-                heatmap = None if args.no_heatmap else prediction.heatmap
-                annotated = annotate(frame.image, detections, names, heatmap, heat_range=engine.info.heat_range)
-                outputs.write(frame, prediction, records, annotated)
+        with tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True) as bar:
+            for update in session.run():
+                result = None if isinstance(update, SessionStarted) else update.result
+                if result is None:
+                    continue
                 frames += 1
-                frames_with_defects += bool(records)
-                counts.update(r["class_name"] for r in records)
-                latencies.append(sum(prediction.timings_ms.values()))
+                frames_with_defects += result.decision.flagged
+                counts.update(names[int(c)] for c in result.decision.shown.class_id)
+                events.update(e.class_name for e in (*result.events.opened, *_strip_closed(result)))
+                latencies.append(sum(result.prediction.timings_ms.values()))
                 bar.update(1)
                 if args.max_frames and frames >= args.max_frames:
-                    break
+                    session.stop()
     except KeyboardInterrupt:
         interrupted = True
         print("\ninterrupted: results so far are saved", file=sys.stderr)
@@ -297,9 +250,6 @@ def run(args: argparse.Namespace) -> int:
         if not info.live:
             raise  # e.g. a folder with no readable image: bad input, as before
         failure = error  # a camera or stream gave up: keep what came and say why in the summary
-    finally:
-        outputs.close()
-        engine.close()
     stats = source.stats()
     status, message, code = _outcome(source, frames, interrupted, failure)
     summary = {
@@ -308,28 +258,67 @@ def run(args: argparse.Namespace) -> int:
         "message": message,
         "model": engine.info.model_id,
         "backend": engine.info.backend,
+        **context.to_record(),
         "frames": frames,
         "frames_with_defects": frames_with_defects,
         "detections_per_class": {n: counts.get(n, 0) for n in names},
+        "events_per_class": {n: events.get(n, 0) for n in names},
         "skipped_unreadable": int(stats.get("skipped", 0)),
         "reconnects": int(stats.get("reconnects", 0)),
+        "sinks": {sink.name: _sink_summary(sink) for sink in sinks},
         "seconds": round(time.perf_counter() - started, 2),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
         "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
     }
     (args.save_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    print(
-        f"\n{frames} frames, {frames_with_defects} with defects; model {engine.info.model_id} on {engine.info.backend}"
-    )
-    print(f"{'class':<18}{'detections':>11}")
+    print(f"\n{frames} frames, {frames_with_defects} flagged; model {engine.info.model_id} on {engine.info.backend}")
+    print(f"{'class':<18}{'detections':>11}{'events':>8}")
     for name in names:
-        print(f"{name:<18}{counts.get(name, 0):>11}")
+        print(f"{name:<18}{counts.get(name, 0):>11}{events.get(name, 0):>8}")
     if summary["skipped_unreadable"]:
         print(f"skipped {summary['skipped_unreadable']} unreadable image(s) (see the warnings above)")
     print(f"latency p50 {summary['latency_ms_p50']} ms, p95 {summary['latency_ms_p95']} ms; results in {args.save_dir}")
+    for name, figures in summary["sinks"].items():
+        if figures["dropped"] or figures["errors"]:
+            print(f"warning: {name}: {figures['dropped']} dropped, {figures['errors']} errors", file=sys.stderr)
     if message and failure is None:  # a source that gave up has logged its message already
         print(f"error: {message}", file=sys.stderr)
     return code
+
+
+def output_sinks(args: argparse.Namespace, info, offline: bool) -> list:
+    """The run's files in ``--save-dir``: detections.jsonl, detections.csv, events.jsonl, and annotated images
+    (folders, the demo's tiles) or annotated.avi (videos, streams, cameras)."""
+    from grace_core.sinks.files import CsvSink, EventsSink, ImagesSink, JsonlSink, VideoSink
+
+    folder = args.save_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("detections.jsonl", "detections.csv", "events.jsonl"):
+        (folder / name).unlink(missing_ok=True)  # a new run's files, not appended to an earlier run's
+    options = {"wait_when_full": offline}
+    heatmap = not args.no_heatmap
+    as_video = (info.live or info.fps is not None) and args.source != "demo"
+    pictures = (
+        VideoSink(folder / "annotated.avi", fps=info.fps, heatmap=heatmap, **options)
+        if as_video
+        else ImagesSink(folder, heatmap=heatmap, **options)
+    )
+    return [
+        JsonlSink(folder / "detections.jsonl", **options),
+        CsvSink(folder / "detections.csv", **options),
+        EventsSink(folder / "events.jsonl", **options),
+        pictures,
+    ]
+
+
+def _strip_closed(result) -> tuple:
+    """A strip source's events open and close in the same frame: count them once, as closed."""
+    return result.events.closed if result.strip is not None else ()
+
+
+def _sink_summary(sink) -> dict:
+    stats = sink.stats()
+    return {"delivered": stats.delivered, "dropped": stats.dropped, "errors": stats.errors}
 
 
 def _reconnect_policy(args: argparse.Namespace) -> dict[str, Any]:

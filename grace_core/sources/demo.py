@@ -184,6 +184,7 @@ class DemoSource(FrameSource):
             description=description,
             strip=strip,
             mm_per_px=DEMO_MM_PER_PX if strip else None,
+            sequence=self.mode != "tiles",  # tiles are unrelated images; strip and scroll move on one strip
         )
 
     @property

@@ -71,7 +71,9 @@ class FolderSource(PlaybackSource):
     @property
     def info(self) -> SourceInfo:
         description = f"Image folder {self.folder} ({len(self.files)} images)"
-        return SourceInfo(fps=self._fps, size=self._size, length=len(self.files), live=False, description=description)
+        return SourceInfo(
+            fps=self._fps, size=self._size, length=len(self.files), live=False, description=description, sequence=False
+        )
 
     def _next_item(self) -> Item | None:
         while self._position < len(self.files):

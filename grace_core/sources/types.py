@@ -46,6 +46,7 @@ class SourceInfo:
     description: str
     strip: bool = False  # frames are consecutive segments of a moving strip (line-scan): see grace_core/strip.py
     mm_per_px: float | None = None  # the strip's resolution, when the source knows it (rows and columns alike)
+    sequence: bool = True  # consecutive frames show one scene in time (a camera, a video); False: unrelated images
 
 
 class CaptureLike(Protocol):

@@ -1,4 +1,5 @@
-"""``FlaggedFrameWriter``: saves flagged frames on its own thread so the live loop never waits for the disk.
+"""``FlaggedFrameWriter``: saves flagged frames on its own thread so the live loop never waits for the disk
+(:class:`~grace_core.sinks.background.BackgroundWorker`, the base every output shares).
 
 Drop policy: at most ``max_pending`` frames wait (queued or being written). A frame submitted beyond that is
 dropped on the spot, counted, and its reason recorded: a backlog means the disk cannot keep up, and stalling
@@ -11,21 +12,18 @@ files an earlier crash left without a row (``ReviewStore.cleanup_orphans``) and 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from grace_core.engine.base import EngineInfo, Prediction
 from grace_core.flagging import FlagDecision, Thresholds
+from grace_core.sinks.background import CLOSED, QUEUE_FULL, BackgroundWorker
 from grace_core.store.review_store import ReviewStore
 from grace_core.types import Frame
 
 log = logging.getLogger(__name__)
 
-QUEUE_FULL = "queue_full"
-CLOSED = "closed"
+__all__ = ["CLOSED", "QUEUE_FULL", "FlaggedFrameWriter", "WriterStats"]
 
 
 @dataclass(frozen=True)
@@ -53,11 +51,8 @@ class _Job:
     thresholds: Thresholds
 
 
-_STOP = object()
-
-
-class FlaggedFrameWriter:
-    """Background writer of flagged frames into a :class:`ReviewStore`.
+class FlaggedFrameWriter(BackgroundWorker[_Job]):
+    """Background writer of flagged frames into a :class:`ReviewStore` (a :class:`BackgroundWorker`).
 
     ``store_factory`` is called on the writer's thread (SQLite connections belong to their thread), again after
     a failed open when the next frame comes. ``on_error(exc)`` is called on the writer's thread; a GUI must hand
@@ -74,27 +69,15 @@ class FlaggedFrameWriter:
         enforce_quota: bool = True,
         cleanup_orphans: bool = True,
     ) -> None:
-        if max_pending < 1:
-            raise ValueError(f"max_pending must be at least 1, got {max_pending}")
+        super().__init__("flagged-frame-writer", max_pending=max_pending, on_error=on_error, connect_at_start=True)
         self._factory = store_factory
-        self._max_pending = max_pending
-        self._on_error = on_error
         self._enforce_quota = enforce_quota
         self._cleanup_pending = cleanup_orphans
-        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()  # bounded by _pending below
-        self._lock = threading.Condition()
-        self._pending = 0
-        self._closed = False
-        self._written = self._errors = self._evicted = self._orphans_removed = 0
-        self._drops: Counter[str] = Counter()
-        self._last_error: str | None = None
+        self._evicted = self._orphans_removed = 0
         self._over_quota = False
-        self._thread = threading.Thread(target=self._run, name="flagged-frame-writer", daemon=True)
-        self._thread.start()
+        self.start()
 
-    # -- caller side --------------------------------------------------------------------------------------------
-
-    def submit(
+    def submit(  # type: ignore[override]  (the store's own, more explicit signature)
         self,
         frame: Frame,
         decision: FlagDecision,
@@ -105,86 +88,40 @@ class FlaggedFrameWriter:
         """Queue a flagged frame for saving; returns at once. False when it was dropped (see ``stats()``)."""
         if not decision.flagged:
             raise ValueError("only flagged frames (defect or uncertain) are saved for review")
-        with self._lock:
-            reason = CLOSED if self._closed else QUEUE_FULL if self._pending >= self._max_pending else None
-            if reason is not None:
-                self._drops[reason] += 1
-                return False
-            self._pending += 1
-            # Under the lock, so a concurrent close() cannot slip its stop marker in before this job.
-            self._queue.put(_Job(frame, decision, prediction, engine_info, thresholds))
-        return True
+        return super().submit(_Job(frame, decision, prediction, engine_info, thresholds))
 
     def stats(self) -> WriterStats:
+        delivery = self.delivery_stats()
         with self._lock:
             return WriterStats(
-                written=self._written,
-                dropped=sum(self._drops.values()),
-                errors=self._errors,
-                pending=self._pending,
+                written=delivery.delivered,
+                dropped=delivery.dropped,
+                errors=delivery.errors,
+                pending=delivery.pending,
                 evicted=self._evicted,
-                drop_reasons=dict(self._drops),
-                last_error=self._last_error,
+                drop_reasons=delivery.drop_reasons,
+                last_error=delivery.last_error,
                 over_quota=self._over_quota,
                 orphans_removed=self._orphans_removed,
             )
 
-    def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every accepted frame is written (or failed); False if ``timeout`` ran out first."""
-        with self._lock:
-            return self._lock.wait_for(lambda: self._pending == 0, timeout)
-
-    def close(self, timeout: float | None = 10.0) -> bool:
-        """Stop accepting frames, write those pending, close the store and join the thread.
-
-        Returns False if the thread is still writing after ``timeout`` seconds (it is a daemon thread: at worst
-        an interrupted write leaves an orphan file, which ``cleanup_orphans`` removes).
-        """
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._queue.put(_STOP)
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
     def __enter__(self) -> FlaggedFrameWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- writer thread ------------------------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        store = self._open()
-        try:
-            while (job := self._queue.get()) is not _STOP:
-                assert isinstance(job, _Job)
-                try:
-                    store = store or self._open(raise_error=True)
-                    self._write(store, job)
-                except Exception as exc:  # the thread must outlive any one frame: count, report, go on
-                    self._failed(exc)
-                finally:
-                    with self._lock:
-                        self._pending -= 1
-                        self._lock.notify_all()
-        finally:
-            if store is not None:
-                store.close()
-
-    def _open(self, raise_error: bool = False) -> ReviewStore | None:
-        try:
-            store = self._factory()
-        except Exception as exc:
-            if raise_error:
-                raise
-            self._failed(exc)  # reported now; retried with the next frame
-            return None
+    def _connect(self) -> ReviewStore:
+        store = self._factory()
         if self._cleanup_pending:
             self._cleanup_pending = False
             self._cleanup(store)
         return store
+
+    def _disconnect(self, store: ReviewStore) -> None:
+        store.close()
+
+    def _transient(self, exc: BaseException) -> bool:
+        return False  # a full disk or a locked database: the frame is given up, counted and reported
 
     def _cleanup(self, store: ReviewStore) -> None:
         """Remove the files a crash left without a row (once, on the first open). Young files are left alone:
@@ -199,24 +136,10 @@ class FlaggedFrameWriter:
         if removed:
             log.info("removed %d orphan files (crash leftovers without a row) from %s", len(removed), store.root)
 
-    def _write(self, store: ReviewStore, job: _Job) -> None:
+    def _deliver(self, store: ReviewStore, job: _Job) -> None:
         store.add_frame(job.frame, job.decision, job.prediction, job.engine_info, job.thresholds)
-        with self._lock:
-            self._written += 1
         if self._enforce_quota:
             report = store.enforce_quota()
             with self._lock:
                 self._evicted += len(report.removed)
                 self._over_quota = report.over_quota
-
-    def _failed(self, exc: BaseException) -> None:
-        with self._lock:
-            self._errors += 1
-            self._last_error = f"{type(exc).__name__}: {exc}"
-        if self._on_error is None:
-            log.warning("could not save a flagged frame: %s", exc)
-            return
-        try:
-            self._on_error(exc)
-        except Exception:
-            log.exception("the writer's on_error callback failed")
