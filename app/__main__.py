@@ -1,7 +1,8 @@
 """``grace-inspect``: the desktop app's entry point.
 
-``grace-inspect [--source SPEC] [--model PATH] [--backend B]``: opens the window and starts inspecting (the
-built-in demo with the shipped model unless told otherwise or a previous session chose something else).
+``grace-inspect [--source SPEC] [--model PATH] [--backend B] [--full-screen]``: opens the window and starts
+inspecting (the built-in demo with the shipped model unless told otherwise or a previous session chose something
+else).
 ``grace-inspect --grace-worker COMMAND …`` runs ``grace COMMAND …`` instead (how a frozen app starts its workers).
 """
 
@@ -21,6 +22,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", help="'shipped', a .pt checkpoint, an .onnx or an OpenVINO .xml")
     parser.add_argument("--backend", choices=BACKEND_CHOICES)
     parser.add_argument("--no-start", action="store_true", help="open the window without starting inspection")
+    parser.add_argument("--full-screen", action="store_true", help="open full screen (F11 leaves it)")
     parser.add_argument(
         "--self-test", action="store_true", help="check this install inspects and trains, print a report, exit"
     )
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     apply_model_override(window, args)
     app.aboutToQuit.connect(window.shutdown)
     window.show()
+    if args.full_screen:
+        window.set_full_screen(True)
     print(f"window shown: {window.windowTitle()} ({', '.join(window.tab_names())})", flush=True)
     if args.exit_after is not None:  # packaging smoke test: the frozen GUI starts, shows its window, quits cleanly
         from PySide6.QtCore import QTimer

@@ -3,7 +3,8 @@
     xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py docs/images/live.png
 
 Starts the app as a user would (demo source, shipped model), waits for a demo tile of ``--class`` with boxes,
-pauses and grabs the screen.
+pauses and grabs the screen. Meanwhile it acknowledges each alarm as an operator would (every demo tile has a
+defect, so the alarm is raised again and again), so that the alarm on the picture is the shown tile's own.
 """
 
 from __future__ import annotations
@@ -17,26 +18,36 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--class", dest="wanted", default="inclusion", help="demo tile class to show (inclusion)")
+    parser.add_argument("--dark", action="store_true", help="in the dark theme (View → Dark theme)")
     args = parser.parse_args()
     from shot_window import open_window, save_screen
 
     app, window = open_window()
     from PySide6.QtCore import QTimer
 
+    if args.dark:
+        window.dark_action.trigger()
+
     window.live.start()
+
+    def alarm_is_for(result) -> bool:
+        alarm = window.live.alarm
+        return alarm.active and alarm.hits[0].frame_index == result.frame.index
 
     def check() -> None:
         result = window.live.last_result
         stem = str(result.frame.meta.get("stem", "")) if result else ""
-        if stem.startswith(args.wanted) and window.live.view.boxes:
+        if stem.startswith(args.wanted) and window.live.view.boxes and alarm_is_for(result):
             window.live.pause_button.setChecked(True)
             QTimer.singleShot(1500, shoot)  # let the trend, table and banner settle
         else:
+            if result is not None and window.live.alarm.active and not alarm_is_for(result):
+                window.live.acknowledge_alarm()
             QTimer.singleShot(50, check)
 
     def shoot() -> None:
         result = window.live.last_result  # a frame already on its way when we paused may have replaced it
-        if not str(result.frame.meta.get("stem", "")).startswith(args.wanted):
+        if not str(result.frame.meta.get("stem", "")).startswith(args.wanted) or not alarm_is_for(result):
             window.live.pause_button.setChecked(False)
             QTimer.singleShot(50, check)
             return

@@ -106,10 +106,10 @@ class AlarmStrip(QFrame):
             return
         first = alarm.hits[0]
         at = time.strftime("%H:%M:%S", time.localtime(alarm.raised_at or time.time()))
-        more = f" (+{len(alarm.hits) - 1} more)" if len(alarm.hits) > 1 else ""
-        frames = f" · {alarm.frames} frames since" if alarm.frames > 1 else ""
-        self.text.setText(f"⚠ ALARM  {first.describe()}{more} at {at}{frames}")
-        self.setToolTip("\n".join(h.describe() for h in alarm.hits))
+        more = f" +{len(alarm.hits) - 1}" if len(alarm.hits) > 1 else ""
+        self.text.setText(f"⚠ ALARM  {first.describe()}{more}  {at}")
+        frames = f"\n{alarm.frames} frames with alarming defects since it was raised" if alarm.frames > 1 else ""
+        self.setToolTip(f"Raised at {at} by:\n" + "\n".join(h.describe() for h in alarm.hits) + frames)
         if not self._flash.isActive():
             self._flash_on = True
             self._apply_flash()
@@ -137,9 +137,9 @@ class GlanceBar(QWidget):
         self.legend = HeatLegend()
         self.sound_button = QPushButton()
         self.sound_button.setCheckable(True)  # checked: muted
-        self.sound_button.setToolTip("Mute or unmute the alarm's sound; the visual alarm stays")
-        self.sound_button.toggled.connect(self._show_sound)
-        self._show_sound(False)
+        self.sound_button.setToolTip("The alarm's sound: click (or Ctrl+M) to mute or unmute; the visual alarm stays")
+        self.sound_button.toggled.connect(self.show_sound)
+        self.show_sound(False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 2)
         layout.addWidget(self.verdict)
@@ -152,5 +152,5 @@ class GlanceBar(QWidget):
         alarm.changed.connect(lambda: self._spacer.setVisible(not alarm.active))
         self.setFixedHeight(self.verdict.sizeHint().height() + 10)
 
-    def _show_sound(self, muted: bool) -> None:
-        self.sound_button.setText("Alarm sound: MUTED" if muted else "Alarm sound: on")
+    def show_sound(self, muted: bool) -> None:
+        self.sound_button.setText("Sound MUTED" if muted else "Sound on")

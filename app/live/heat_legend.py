@@ -1,4 +1,4 @@
-"""Colour legend of the heatmap, in words an operator reads: "none" → "strong attention".
+"""Colour legend of the heatmap, in words an operator reads: "Attention: none → strong".
 
 The scale is the model's fixed one (the same colour means the same attention on every frame: calibrated per model,
 never stretched per image). Its numbers — Lite-FEN gate logits, meaningless on the line — are in the tooltip only.
@@ -14,7 +14,7 @@ from app.imaging import legend_qimage
 from grace_core.render import DEFAULT_HEAT_RANGE
 
 TITLE = "Attention"
-RAMP_WIDTH = 90
+RAMP_WIDTH = 80
 
 
 class HeatLegend(QWidget):
@@ -33,8 +33,8 @@ class HeatLegend(QWidget):
         self.update()
 
     def labels(self) -> tuple[str, str]:
-        """The words at the strong and at the calm end of the ramp."""
-        return "strong attention", "none"
+        """The words at the strong and at the calm end of the ramp (after the title, "Attention")."""
+        return "strong", "none"
 
     def _update_tooltip(self) -> None:
         low, high = self.heat_range

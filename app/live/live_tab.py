@@ -23,7 +23,6 @@ it would remove frames.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 import weakref
@@ -72,8 +71,8 @@ from grace_core.errors import GraceError
 from grace_core.flagging import FlagDecision, Thresholds, decide
 from grace_core.inspection import FrameResult, InspectionSession, SessionStarted
 from grace_core.sources.types import SourceState
-from grace_core.store import audit_events
-from grace_core.store.review_store import DB_NAME, ReviewStore, default_root
+from grace_core.store import STORE_ERRORS, audit_events
+from grace_core.store.review_store import ReviewStore, default_root, store_exists
 
 log = logging.getLogger(__name__)
 
@@ -397,7 +396,7 @@ class LiveTab(QWidget):
         self.alarm.set_muted(muted)
         with QSignalBlocker(self.glance.sound_button):
             self.glance.sound_button.setChecked(muted)
-        self.glance._show_sound(muted)
+        self.glance.show_sound(muted)
         self.settings.alarm_muted = muted
         self._audit(ALARM_SOUND_MUTED, {"muted": muted, "alarm_up": self.alarm.active})
         self.settings_changed.emit()
@@ -759,7 +758,7 @@ class LiveTab(QWidget):
         """Record a settings change; if the store cannot be written the change stands, and the banner says so."""
         try:
             audit_events.record(self.store_root, action, details)
-        except (GraceError, OSError, sqlite3.Error) as error:
+        except (GraceError, *STORE_ERRORS) as error:
             log.warning("%s not recorded in the audit log: %s", action, error)
             self.banner.show_message("warning", f"Changed, but not recorded in the audit log: {error}")
             return False
@@ -785,10 +784,10 @@ class LiveTab(QWidget):
 
     def _usage_bytes(self) -> int | None:
         try:
-            if self._store is None and (self.store_root / DB_NAME).exists():
+            if self._store is None and store_exists(self.store_root):
                 self._store = ReviewStore.open(self.store_root, quota_bytes=int(self.settings.quota_gb * GB))
             return self._store.usage_bytes() if self._store is not None else None
-        except (GraceError, OSError, sqlite3.Error) as exc:
+        except (GraceError, *STORE_ERRORS) as exc:
             log.warning("review store usage unavailable: %s", exc)
             return None
 
@@ -835,7 +834,7 @@ class LiveTab(QWidget):
             self._save_rate.add(time.monotonic(), self._saved)
         try:
             if self._store is None:
-                if not (self.store_root / DB_NAME).exists():
+                if not store_exists(self.store_root):
                     return
                 self._store = ReviewStore.open(self.store_root, quota_bytes=int(self.settings.quota_gb * 1024**3))
             used, quota = self._store.usage_bytes(), int(self.settings.quota_gb * 1024**3)
@@ -846,7 +845,7 @@ class LiveTab(QWidget):
                 self.status.quota_forecast.setText(forecast(used, quota, per_frame, self._save_rate.per_second()))
             else:
                 self.status.quota_forecast.setText("—")
-        except (GraceError, OSError, sqlite3.Error) as exc:  # say so, keep inspecting
+        except (GraceError, *STORE_ERRORS) as exc:  # say so, keep inspecting
             self.status.storage.setText(f"unavailable: {exc}")
 
     def _probe(self) -> None:

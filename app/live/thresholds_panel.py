@@ -11,7 +11,7 @@ scrolling the side panel over them scrolls the panel (:mod:`app.wheel_guard`).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QWidget
 from superqt import QLabeledDoubleRangeSlider
 from superqt.sliders._labeled import EdgeLabelMode, LabelPosition
 
@@ -60,12 +60,19 @@ class ThresholdsPanel(QWidget):
             self._names, self._base = tuple(names), thresholds
             self._sliders.clear()
             self._visible.clear()
-            header = QLabel("class        uncertain ◂  ▸ flag")
-            header.setToolTip(
+            explain = (
                 "A detection at or above the right handle flags the frame as a defect; between the handles it is "
                 "flagged as uncertain and routed to review; below the left handle it is ignored."
             )
-            self._layout.addWidget(header, 0, 0, 1, 2)
+            ends = QWidget()  # over the slider: its left value is the uncertain threshold, its right one the flag
+            ends_layout = QHBoxLayout(ends)
+            ends_layout.setContentsMargins(0, 0, 0, 0)
+            ends_layout.addWidget(QLabel("uncertain"))
+            ends_layout.addStretch(1)
+            ends_layout.addWidget(QLabel("flag"))
+            for column, header in enumerate((QLabel("class"), ends)):
+                header.setToolTip(explain)
+                self._layout.addWidget(header, 0, column)
             for row, name in enumerate(names, start=1):
                 check = QCheckBox(name)
                 check.setChecked(thresholds.is_visible(name))

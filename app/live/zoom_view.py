@@ -34,7 +34,6 @@ class ZoomableFrameView(FrameView):
         self.zoom = 1.0
         self.pan = QPointF(0.0, 0.0)  # offset of the frame's centre from the fitted centre, in widget pixels
         self._pan_from: tuple[QPointF, QPointF] | None = None
-        self.setToolTip("Wheel: zoom about the pointer · drag: move · double-click: whole frame")
 
     # -- state --------------------------------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import getpass
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,7 +50,8 @@ from app.workers.progress_job import ProgressJob
 from grace_core.errors import GraceError, StoreError
 from grace_core.paths import free_path, user_data_dir
 from grace_core.review.labels import BoxLabel, below_flag, label_plan
-from grace_core.store import FrameFilter, NoStoreError, ReviewStore, db
+from grace_core.store import STORE_ERRORS as STORE_FAILURES
+from grace_core.store import FrameFilter, NoStoreError, ReviewStore
 from grace_core.store.facets import Facets
 from grace_core.store.records import DetectionRecord, FrameRecord
 from grace_core.store.review_store import default_root
@@ -72,7 +72,7 @@ VERDICT_KEYS = {"D": "defect", "F": "false_alarm", "U": "unsure"}
 LIST_FIT = {"source": QHeaderView.ResizeMode.Stretch, "classes": QHeaderView.ResizeMode.Stretch}
 COMMENT_DRAFT = "not saved yet: saved when you leave the frame, press Enter or give a verdict"
 COMMENT_SAVED = "saved with the frame"
-STORE_ERRORS = (GraceError, OSError, ValueError, sqlite3.Error)  # a busy or full database says so in the banner
+STORE_ERRORS = (GraceError, ValueError, *STORE_FAILURES)  # a busy or full database says so in the banner
 
 T = TypeVar("T")
 
@@ -320,7 +320,7 @@ class ReviewTab(QWidget):
         if not self.open_store() or self.store is None:
             return
         try:
-            with db.store_errors(self.store.db_path):  # damage met after the open's check: say so, don't list nothing
+            with self.store.errors():  # damage met after the open's check: say so, don't list nothing
                 self._refill_filters()
                 self.apply_filters()
         except StoreError as error:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FLAG = 0.5  # as the app's default flag threshold
 DEFAULT_MAX_RECONNECTS = 10  # headless: about a minute of backoff (0.5 s doubling to 10 s) without a frame
 BACKOFF_MAX_S = 10.0
+COIL_WAIT_S = 3.0  # --coil-from: how long to wait for the plant's current coil id before inspecting
 
 
 def add_parser(commands) -> None:
@@ -90,6 +91,13 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--station", default="station", help="this station's name, in every record and message")
     parser.add_argument("--coil", help="the coil (product) id on the line, in every record and message")
+    parser.add_argument(
+        "--coil-from",
+        metavar="URL",
+        help="follow the coil id the plant's level-2 system publishes: mqtt://host:port/topic (text or JSON "
+        '{"coil": …}) or opc.tcp://host:port/ns=2;s=Line1.CoilId (quote it: the ; matters to the shell); it replaces '
+        "--coil whenever it changes (docs/sinks.md)",
+    )
     parser.add_argument(
         "--line-speed",
         type=float,
@@ -222,6 +230,7 @@ def run(args: argparse.Namespace) -> int:
         context=context,
         coil_clock=CoilClock(args.coil, line_speed_m_min=args.line_speed),
     )
+    reader = coil_reader(args, session)
     total = min(x for x in (info.length, args.max_frames) if x) if (info.length or args.max_frames) else None
     counts: Counter[str] = Counter()
     events: Counter[str] = Counter()
@@ -250,6 +259,9 @@ def run(args: argparse.Namespace) -> int:
         if not info.live:
             raise  # e.g. a folder with no readable image: bad input, as before
         failure = error  # a camera or stream gave up: keep what came and say why in the summary
+    finally:
+        if reader is not None:
+            reader.close()
     stats = source.stats()
     status, message, code = _outcome(source, frames, interrupted, failure)
     summary = {
@@ -284,6 +296,19 @@ def run(args: argparse.Namespace) -> int:
     if message and failure is None:  # a source that gave up has logged its message already
         print(f"error: {message}", file=sys.stderr)
     return code
+
+
+def coil_reader(args: argparse.Namespace, session):
+    """``--coil-from``: the plant's coil id, applied to the session whenever it changes. Waits a moment for the
+    current one (the level-2 system's retained message), so the first frames already carry it."""
+    if not args.coil_from:
+        return None
+    from grace_core.plant import open_coil_reader
+
+    reader = open_coil_reader(args.coil_from, session.set_coil)
+    if not reader.wait_for_coil(COIL_WAIT_S):
+        log.warning(f"{reader.name}: no coil id yet; events carry {args.coil or 'no coil'} until one arrives")
+    return reader
 
 
 def output_sinks(args: argparse.Namespace, info, offline: bool) -> list:

@@ -12,12 +12,12 @@ from grace_core.errors import GraceError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from grace_core.cli import data, detect, experiment, export, info, review, selftest, train, val
+    from grace_core.cli import coil, data, detect, experiment, export, golden, info, review, selftest, train, val
 
     parser = argparse.ArgumentParser(prog="grace", description="GRACE steel-defect detection: models and datasets.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (info, data, train, val, experiment, export, detect, review, selftest):
+    for module in (info, data, train, val, experiment, export, detect, review, selftest, coil, golden):
         module.add_parser(commands)
     return parser
 

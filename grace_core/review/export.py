@@ -24,7 +24,6 @@ from grace_core.data.yolo import check_names
 from grace_core.errors import DatasetError, StoreError
 from grace_core.progress import ProgressCounter
 from grace_core.review.merge import MergedDataset, MergedImage, read_merged
-from grace_core.store import db
 from grace_core.store.query import FrameFilter
 from grace_core.store.records import DetectionRecord, FrameRecord
 from grace_core.store.review_store import ReviewStore
@@ -107,7 +106,7 @@ def export_reviewed(
     merged = read_merged(merge_with) if merge_with is not None else None
     names = _given_names(class_names, merged)
     origin = f"the classes of {merged.data_yaml}" if merged is not None else "the class list (--classes)"
-    with db.store_errors(store.db_path), store.select(where).snapshot() as selection:
+    with store.errors(), store.select(where).snapshot() as selection:
         verdicts = selection.verdict_counts()
         frames = selection.frames(EXPORTED_VERDICTS)
         boxes = selection.boxes(("defect",))

@@ -15,7 +15,6 @@ from grace_core.errors import ReviewError
 from grace_core.review.report_csv import write_csv
 from grace_core.review.report_html import write_html
 from grace_core.review.times import bin_width, zone_name
-from grace_core.store import db
 from grace_core.store.query import FrameFilter
 from grace_core.store.review_store import ReviewStore
 from grace_core.store.selection import ClassCount, FrameHit, ModelCount, Selection, SourceCount
@@ -110,7 +109,7 @@ def shift_report(
     if since is not None and until is not None and until <= since:
         raise ReviewError(f"the report period is empty: 'until' ({until}) is not after 'since' ({since})")
     selection = store.select(FrameFilter(since=since, until=until, source_id=source_id))
-    with db.store_errors(store.db_path), selection.snapshot():
+    with store.errors(), selection.snapshot():
         status = selection.status_counts()
         verdicts = selection.verdict_counts()
         classes = tuple(selection.class_counts())

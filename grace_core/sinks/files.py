@@ -140,7 +140,9 @@ class EventsSink(FileSink):
     def _deliver(self, handle, record: InspectionRecord) -> None:
         for event in record.events.closed:
             model = getattr(record.model, "model_id", None)
-            handle.write(json.dumps({**event.to_record(), **record.context.to_record(), "model": model}) + "\n")
+            line = {**record.context.to_record(), **event.to_record(), "model": model}
+            line["coil"] = event.coil or record.context.coil  # the coil it was seen on, if the coil changed since
+            handle.write(json.dumps(line) + "\n")
         handle.flush()
 
 

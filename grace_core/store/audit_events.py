@@ -27,8 +27,9 @@ def current_user() -> str:
         return "unknown"
 
 
-def record(root: Path, action: str, details: dict[str, Any], actor: str | None = None) -> int:
-    """Append one audit row to the review store in ``root`` (created if needed); returns its id.
+def record(root: Path | str, action: str, details: dict[str, Any], actor: str | None = None) -> int:
+    """Append one audit row to the review store at ``root`` (a folder or a store URL; created if needed); returns
+    its id.
 
     Raises StoreError (or OSError) when it cannot be written: a caller that must not act unrecorded checks this.
     """

@@ -1,9 +1,12 @@
-"""What the review tab's filters can offer: the class names, sources and models present in the store."""
+"""What the review tab's filters can offer: the class names, sources, models and stations present in the store."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grace_core.store.database import Database
 
 
 @dataclass(frozen=True)
@@ -11,17 +14,20 @@ class Facets:
     class_names: tuple[str, ...]  # ordered by class id, then name
     sources: tuple[str, ...]
     models: tuple[str, ...]
+    stations: tuple[str, ...] = ()
 
 
-def read_facets(conn: sqlite3.Connection) -> Facets:
+def read_facets(database: Database) -> Facets:
     """Distinct values, each from one indexed or small scan (the store holds at most its quota of frames)."""
-    classes = conn.execute(
+    classes = database.execute(
         "SELECT class_name FROM detections WHERE deleted = 0 GROUP BY class_name ORDER BY MIN(class_id), class_name"
     ).fetchall()
-    sources = conn.execute("SELECT DISTINCT source_id FROM frames ORDER BY source_id").fetchall()
-    models = conn.execute("SELECT DISTINCT model_id FROM frames ORDER BY model_id").fetchall()
+    sources = database.execute("SELECT DISTINCT source_id FROM frames ORDER BY source_id").fetchall()
+    models = database.execute("SELECT DISTINCT model_id FROM frames ORDER BY model_id").fetchall()
+    stations = database.execute("SELECT DISTINCT station FROM frames ORDER BY station").fetchall()
     return Facets(
         class_names=tuple(str(row[0]) for row in classes),
         sources=tuple(str(row[0]) for row in sources),
         models=tuple(str(row[0]) for row in models),
+        stations=tuple(str(row[0]) for row in stations),
     )

@@ -78,6 +78,22 @@ def read_heatmap(path: Path) -> np.ndarray:
     return values.astype(np.float32) / 255.0
 
 
+def decode_image(data: bytes, what: str) -> np.ndarray:
+    """Stored JPEG bytes → BGR uint8; StoreError naming ``what`` when they do not decode."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+    if image is None:
+        raise StoreError(f"the stored image of {what} cannot be decoded")
+    return image
+
+
+def decode_heatmap(data: bytes, what: str) -> np.ndarray:
+    """Stored PNG bytes → float32 in [0, 1]."""
+    values = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) if data else None
+    if values is None:
+        raise StoreError(f"the stored heatmap of {what} cannot be decoded")
+    return values.astype(np.float32) / 255.0
+
+
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` via a temporary file and ``os.replace``: readers see all of it or nothing.
 

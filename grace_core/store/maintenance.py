@@ -10,41 +10,50 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grace_core.errors import StoreError
-from grace_core.store import audit, db, files
+from grace_core.store import audit, files
 from grace_core.store.records import QuotaReport
+
+if TYPE_CHECKING:
+    from grace_core.store.database import Database
 
 log = logging.getLogger(__name__)
 
 _BATCH = 200  # frames evicted per transaction: short write locks, so the live writer is never held up for long
 
 
-def usage_bytes(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT COALESCE(SUM(bytes), 0) FROM frames").fetchone()[0])
+def usage_bytes(database: Database) -> int:
+    return int(database.execute("SELECT COALESCE(SUM(bytes), 0) FROM frames").fetchone()[0])
 
 
-def enforce_quota(conn: sqlite3.Connection, root: Path, quota_bytes: int) -> QuotaReport:
-    """Delete the oldest unreviewed frames until usage ≤ quota; one audit row per batch. See QuotaReport."""
+def enforce_quota(
+    database: Database, quota_bytes: int, after_delete: Callable[[list[str]], None], station: str = ""
+) -> QuotaReport:
+    """Delete the oldest unreviewed frames until usage ≤ quota; one audit row per batch. See QuotaReport.
+
+    ``after_delete(paths)`` removes the evicted frames' files once their rows are committed (a local store); the
+    central store's images go with their rows.
+    """
     removed: list[int] = []
     freed = 0
-    usage = usage_bytes(conn)
+    usage = usage_bytes(database)
     while usage > quota_bytes:
-        batch, batch_bytes, paths = _evict_batch(conn, usage - quota_bytes)
+        batch, batch_bytes, paths = _evict_batch(database, usage - quota_bytes, station)
         if not batch:
             break
-        for rel in paths:  # after the commit: a crash here leaves orphans, not rows without files
-            _remove_stored(root, rel)
+        after_delete(paths)  # after the commit: a crash here leaves orphans, not rows without files
         removed += batch
         freed += batch_bytes
-        usage = usage_bytes(conn)
+        usage = usage_bytes(database)
     over = usage > quota_bytes
     message = ""
     if over:
-        reviewed = int(conn.execute("SELECT COUNT(*) FROM frames WHERE reviewed = 1").fetchone()[0])
+        reviewed = int(database.execute("SELECT COUNT(*) FROM frames WHERE reviewed = 1").fetchone()[0])
         message = (
             f"The review store uses {_size(usage)}, over its {_size(quota_bytes)} quota, and the {reviewed} frames "
             "left are all reviewed; reviewed frames are never deleted automatically. Export or delete some, or "
@@ -55,7 +64,7 @@ def enforce_quota(conn: sqlite3.Connection, root: Path, quota_bytes: int) -> Quo
     return QuotaReport(tuple(removed), freed, usage, quota_bytes, over, message)
 
 
-def _remove_stored(root: Path, rel: str) -> None:
+def remove_stored(root: Path, rel: str) -> None:
     """Delete one stored file; a path that leads outside ``root/frames`` is refused with a warning."""
     try:
         path = files.confined(root, rel)
@@ -65,19 +74,19 @@ def _remove_stored(root: Path, rel: str) -> None:
     files.remove_quietly(path)
 
 
-def _evict_batch(conn: sqlite3.Connection, excess: int) -> tuple[list[int], int, list[str]]:
+def _evict_batch(database: Database, excess: int, station: str) -> tuple[list[int], int, list[str]]:
     """Delete up to one batch of the oldest unreviewed frames covering ``excess`` bytes; returns ids, bytes, files.
 
     Selected and deleted in the same write transaction, so a frame reviewed meanwhile by another connection is
-    never picked.
+    never picked (PostgreSQL: the rows are locked as they are read, and one reviewed meanwhile no longer matches).
     """
     ids: list[int] = []
     paths: list[str] = []
     total = 0
-    with db.write(conn):
-        rows = conn.execute(
+    with database.write():
+        rows = database.execute(
             "SELECT id, image_path, heatmap_path, bytes FROM frames WHERE reviewed = 0 "
-            "ORDER BY captured_at, id LIMIT ?",
+            f"ORDER BY captured_at, id LIMIT ?{database.for_update}",
             (_BATCH,),
         ).fetchall()
         for row in rows:
@@ -88,19 +97,19 @@ def _evict_batch(conn: sqlite3.Connection, excess: int) -> tuple[list[int], int,
             total += int(row["bytes"])
         if ids:
             marks = ", ".join("?" for _ in ids)
-            conn.execute(f"DELETE FROM frames WHERE id IN ({marks})", ids)  # boxes go by ON DELETE CASCADE
+            database.execute(f"DELETE FROM frames WHERE id IN ({marks})", ids)  # boxes go by ON DELETE CASCADE
             details = {"reason": "quota", "frame_ids": ids, "bytes": total}
-            audit.append(conn, time.time(), "system", "evicted", None, details)
+            audit.append(database, time.time(), "system", "evicted", None, details, station=station)
     return ids, total, paths
 
 
-def cleanup_orphans(conn: sqlite3.Connection, root: Path, min_age_s: float) -> list[str]:
+def cleanup_orphans(database: Database, root: Path, min_age_s: float) -> list[str]:
     """Remove files under ``root/frames`` that no row references and are older than ``min_age_s``.
 
     Empty day folders are removed too. Returns the removed files' paths relative to ``root`` (POSIX).
     """
     referenced: set[str] = set()
-    for image_path, heatmap_path in conn.execute("SELECT image_path, heatmap_path FROM frames"):
+    for image_path, heatmap_path in database.execute("SELECT image_path, heatmap_path FROM frames"):
         referenced.add(image_path)
         if heatmap_path:
             referenced.add(heatmap_path)

@@ -1,4 +1,8 @@
-"""Frame filters for the review tab, turned into one indexed ``WHERE`` clause."""
+"""Frame filters for the review tab, turned into one indexed ``WHERE`` clause.
+
+The clause uses ``?`` placeholders, the store's one placeholder style for both engines: the PostgreSQL side of the
+seam (:mod:`grace_core.store.postgres`) turns them into psycopg's ``%s``.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ class FrameFilter:
 
     ``class_name``: frames with a (not deleted) box of that class. ``status``: 'defect' or 'uncertain'
     (``status="uncertain"`` is the uncertain-only view). ``reviewed``: True / False. ``since`` (inclusive) and
-    ``until`` (exclusive) bound ``captured_at`` (unix seconds).
+    ``until`` (exclusive) bound ``captured_at`` (unix seconds). ``station``: frames flagged by that station.
     """
 
     class_name: str | None = None
@@ -28,6 +32,7 @@ class FrameFilter:
     until: float | None = None
     source_id: str | None = None
     model_id: str | None = None
+    station: str | None = None
 
     def __post_init__(self) -> None:
         if self.verdict is not None and self.verdict not in VERDICTS:
@@ -48,7 +53,7 @@ class FrameFilter:
         if self.until is not None:
             clauses.append("f.captured_at < ?")
             params.append(float(self.until))
-        for column in ("verdict", "status", "source_id", "model_id"):
+        for column in ("verdict", "status", "source_id", "model_id", "station"):
             value = getattr(self, column)
             if value is not None:
                 clauses.append(f"f.{column} = ?")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,15 +17,18 @@ VERDICTS: tuple[Verdict, ...] = ("defect", "false_alarm", "unsure")
 
 FRAME_COLUMNS = (
     "id, uid, captured_at, source_id, source_kind, frame_index, image_path, heatmap_path, width, height, status, "
-    "model_id, model_hash, thresholds_json, bytes, reviewed, verdict, comment, created_at, reviewed_at"
+    "model_id, model_hash, thresholds_json, bytes, reviewed, verdict, comment, created_at, reviewed_at, station, "
+    "reviewed_by"
 )
 DETECTION_COLUMNS = "id, frame_id, class_id, class_name, confidence, x1, y1, x2, y2, origin, deleted"
-AUDIT_COLUMNS = "id, at, actor, action, frame_id, details_json"
+AUDIT_COLUMNS = "id, at, actor, action, frame_id, details_json, station, uid"
 
 
 @dataclass(frozen=True)
 class FrameRecord:
-    """One stored frame. ``image_path`` / ``heatmap_path`` are POSIX paths relative to the store root."""
+    """One stored frame. ``image_path`` / ``heatmap_path`` are POSIX paths relative to the store root (in the
+    central store, the names the images would have on disk; the bytes are in the database). ``station`` is the
+    station that flagged it; ``reviewed_by`` who gave the current verdict."""
 
     id: int
     uid: str
@@ -48,6 +50,8 @@ class FrameRecord:
     comment: str | None
     created_at: float
     reviewed_at: float | None
+    station: str = ""
+    reviewed_by: str | None = None
 
     @property
     def thresholds(self) -> Thresholds:
@@ -55,7 +59,7 @@ class FrameRecord:
         return Thresholds.from_dict(json.loads(self.thresholds_json))
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> FrameRecord:
+    def from_row(cls, row: Any) -> FrameRecord:
         values = dict(row)
         values["reviewed"] = bool(values["reviewed"])
         return cls(**values)
@@ -75,7 +79,7 @@ class DetectionRecord:
     deleted: bool
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> DetectionRecord:
+    def from_row(cls, row: Any) -> DetectionRecord:
         return cls(
             id=row["id"],
             frame_id=row["frame_id"],
@@ -107,10 +111,15 @@ class AuditRecord:
     action: str
     frame_id: int | None
     details: dict[str, Any]
+    station: str = ""
+    uid: str | None = None  # the row's key across stores (None: written before schema v3)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> AuditRecord:
-        return cls(row["id"], row["at"], row["actor"], row["action"], row["frame_id"], json.loads(row["details_json"]))
+    def from_row(cls, row: Any) -> AuditRecord:
+        details = json.loads(row["details_json"])
+        return cls(
+            row["id"], row["at"], row["actor"], row["action"], row["frame_id"], details, row["station"], row["uid"]
+        )
 
 
 @dataclass(frozen=True)

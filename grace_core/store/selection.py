@@ -1,18 +1,20 @@
 """Read-only queries over the frames that match one :class:`FrameFilter`: SQL aggregates for reports, rows for export.
 
-Each aggregate is one statement (``GROUP BY`` in SQLite), so a report over 10 000+ frames never loads them all.
-:meth:`Selection.snapshot` runs several statements in one read transaction: in WAL mode they then all see the same
-state of the database, even while the live writer and reviewers keep changing it.
+Each aggregate is one statement (``GROUP BY``), so a report over 10 000+ frames never loads them all. The SQL is
+the common subset of SQLite and PostgreSQL; the two spots they spell differently come from the
+:class:`~grace_core.store.database.Database`. :meth:`Selection.snapshot` runs several statements in one read
+transaction (SQLite in WAL mode, PostgreSQL ``REPEATABLE READ``): they then all see the same state of the database,
+even while stations and reviewers keep changing it.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from grace_core.store.database import Database
 from grace_core.store.query import FrameFilter
 from grace_core.store.records import DETECTION_COLUMNS, FRAME_COLUMNS, VERDICTS, DetectionRecord, FrameRecord
 
@@ -66,24 +68,27 @@ class SourceCount:
     frames: int
 
 
+@dataclass(frozen=True)
+class StationCount:
+    station: str
+    frames: int
+    reviewed: int
+    first: float  # captured_at of its first and last frame
+    last: float
+
+
 class Selection:
     """The frames matching ``where`` on one connection; get one from :meth:`ReviewStore.select`. Never writes."""
 
-    def __init__(self, conn: sqlite3.Connection, where: FrameFilter) -> None:
-        self._conn = conn
+    def __init__(self, database: Database, where: FrameFilter) -> None:
+        self._db = database
         self.where = where
 
     @contextmanager
     def snapshot(self) -> Iterator[Selection]:
         """Run the queries inside the block in one read transaction (nested blocks join the outer one)."""
-        if self._conn.in_transaction:
+        with self._db.snapshot():
             yield self
-            return
-        self._conn.execute("BEGIN")
-        try:
-            yield self
-        finally:
-            self._conn.execute("ROLLBACK")  # nothing was written: this only ends the read transaction
 
     def _clause(self, *extra: str) -> tuple[str, list[Any]]:
         clause, params = self.where.where()
@@ -91,8 +96,8 @@ class Selection:
         conditions += extra
         return ("WHERE " + " AND ".join(conditions) if conditions else ""), params
 
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-        return self._conn.execute(sql, list(params)).fetchall()
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self._db.execute(sql, list(params)).fetchall()
 
     # -- counts ------------------------------------------------------------------------------------------------
 
@@ -124,7 +129,7 @@ class Selection:
         clause, params = self._clause("d.deleted = 0")
         sql = (
             "SELECT MIN(d.class_id), d.class_name, COUNT(*), COUNT(DISTINCT d.frame_id), "
-            "SUM(d.origin = 'reviewer'), "
+            "SUM(CASE WHEN d.origin = 'reviewer' THEN 1 ELSE 0 END), "
             "COUNT(DISTINCT CASE WHEN f.verdict = 'defect' THEN f.id END), "
             "COUNT(DISTINCT CASE WHEN f.verdict = 'false_alarm' THEN f.id END) "
             f"FROM frames f JOIN detections d ON d.frame_id = f.id {clause} "
@@ -149,7 +154,7 @@ class Selection:
         """
         if bin_s <= 0 or n_bins < 0:
             raise ValueError(f"need bin_s > 0 and n_bins ≥ 0, got {bin_s} and {n_bins}")
-        bin_expr = "CAST((f.captured_at - ?) / ? AS INTEGER)"
+        bin_expr = self._db.truncate("(f.captured_at - ?) / ?")
         clause, params = self._clause(f"f.captured_at >= ? AND {bin_expr} < ?")
         args = [start, bin_s, *params, start, start, bin_s, n_bins]
         total = [0] * n_bins
@@ -170,11 +175,12 @@ class Selection:
     def top_frames(self, limit: int = 10) -> list[FrameHit]:
         """The frames whose strongest model box (not deleted) scores highest; newest first among equals."""
         clause, params = self._clause("d.deleted = 0")
+        top = "MAX(CASE WHEN d.origin = 'model' THEN d.confidence END)"
         sql = (
-            "SELECT f.id, f.uid, f.captured_at, f.source_id, f.status, f.verdict, "
-            "MAX(CASE WHEN d.origin = 'model' THEN d.confidence END) AS top, GROUP_CONCAT(DISTINCT d.class_name) "
+            f"SELECT f.id, f.uid, f.captured_at, f.source_id, f.status, f.verdict, {top} AS top, "
+            f"{self._db.join_distinct('d.class_name')} "
             f"FROM frames f JOIN detections d ON d.frame_id = f.id {clause} "
-            "GROUP BY f.id HAVING top IS NOT NULL ORDER BY top DESC, f.captured_at DESC, f.id DESC LIMIT ?"
+            f"GROUP BY f.id HAVING {top} IS NOT NULL ORDER BY top DESC, f.captured_at DESC, f.id DESC LIMIT ?"
         )
         return [
             FrameHit(
@@ -201,6 +207,18 @@ class Selection:
             f"FROM frames f {clause} GROUP BY f.source_id ORDER BY n DESC, f.source_id"
         )
         return [SourceCount(str(a), str(b), int(n)) for a, b, n in self._rows(sql, params)]
+
+    def stations(self) -> list[StationCount]:
+        """Stations that flagged the frames, most frames first, with how many of them are reviewed."""
+        clause, params = self._clause()
+        sql = (
+            "SELECT f.station, COUNT(*) AS n, SUM(f.reviewed), MIN(f.captured_at), MAX(f.captured_at) "
+            f"FROM frames f {clause} GROUP BY f.station ORDER BY n DESC, f.station"
+        )
+        return [
+            StationCount(str(a), int(n), int(r or 0), float(lo), float(hi))
+            for a, n, r, lo, hi in self._rows(sql, params)
+        ]
 
     # -- rows (for export) -------------------------------------------------------------------------------------
 

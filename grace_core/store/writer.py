@@ -49,6 +49,7 @@ class _Job:
     prediction: Prediction
     engine_info: EngineInfo
     thresholds: Thresholds
+    station: str | None = None
 
 
 class FlaggedFrameWriter(BackgroundWorker[_Job]):
@@ -84,11 +85,13 @@ class FlaggedFrameWriter(BackgroundWorker[_Job]):
         prediction: Prediction,
         engine_info: EngineInfo,
         thresholds: Thresholds,
+        station: str | None = None,
     ) -> bool:
-        """Queue a flagged frame for saving; returns at once. False when it was dropped (see ``stats()``)."""
+        """Queue a flagged frame for saving; returns at once. False when it was dropped (see ``stats()``).
+        ``station`` names the station in the frame's row (default: the store's)."""
         if not decision.flagged:
             raise ValueError("only flagged frames (defect or uncertain) are saved for review")
-        return super().submit(_Job(frame, decision, prediction, engine_info, thresholds))
+        return super().submit(_Job(frame, decision, prediction, engine_info, thresholds, station))
 
     def stats(self) -> WriterStats:
         delivery = self.delivery_stats()
@@ -129,15 +132,15 @@ class FlaggedFrameWriter(BackgroundWorker[_Job]):
         try:
             removed = store.cleanup_orphans()
         except Exception as exc:  # a leftover costs disk space, not correctness: report it, keep writing frames
-            log.warning("could not remove leftover files from the review store %s: %s", store.root, exc)
+            log.warning("could not remove leftover files from the review store %s: %s", store.location, exc)
             return
         with self._lock:
             self._orphans_removed += len(removed)
         if removed:
-            log.info("removed %d orphan files (crash leftovers without a row) from %s", len(removed), store.root)
+            log.info("removed %d orphan files (crash leftovers without a row) from %s", len(removed), store.location)
 
     def _deliver(self, store: ReviewStore, job: _Job) -> None:
-        store.add_frame(job.frame, job.decision, job.prediction, job.engine_info, job.thresholds)
+        store.add_frame(job.frame, job.decision, job.prediction, job.engine_info, job.thresholds, station=job.station)
         if self._enforce_quota:
             report = store.enforce_quota()
             with self._lock:

@@ -6,6 +6,8 @@ ultralytics validation path (letterbox, NMS, matching) runs for real.
 """
 
 import json
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -14,6 +16,7 @@ import torch
 from torch import nn
 
 from grace_core.cli.main import main
+from grace_core.errors import GraceError
 from grace_core.evaluation import validate
 from grace_core.metrics import average_precision
 
@@ -151,3 +154,51 @@ def test_a_model_of_other_classes_is_refused(synthetic_yolo):
 
     with pytest.raises(DatasetError, match="are not the classes of"):
         validate(default_model("torch"), synthetic_yolo, imgsz=64)
+
+
+@pytest.fixture(scope="module")
+def demo_dataset(tmp_path_factory):
+    """The 24 bundled NEU-DET demo images (laid out as NEU-DET) imported as a YOLO dataset."""
+    import shutil
+
+    from grace_core.sources.demo import demo_dir
+
+    root = tmp_path_factory.mktemp("demo-dataset")
+    shutil.copytree(demo_dir(), root / "NEU-DET" / "IMAGES", ignore=shutil.ignore_patterns("annotations", "*.md"))
+    shutil.copytree(demo_dir() / "annotations", root / "NEU-DET" / "ANNOTATIONS")
+    assert main(["data", "import", "neu-det", str(root / "NEU-DET"), str(root / "data")]) == 0
+    return root / "data" / "data.yaml"
+
+
+def grace_val(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "grace_core.cli.main", "val", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_grace_val_uses_the_models_own_size_and_keeps_stdout_for_the_table(demo_dataset):
+    from grace_core.models import default_model
+
+    model = str(default_model("torch"))
+    own = grace_val("--model", model, "--data", str(demo_dataset), "--split", "train")
+    assert own.returncode == 0, own.stderr[-2000:]
+    lines = own.stdout.strip().splitlines()
+    assert lines[0].split()[:3] == ["class", "images", "boxes"] and "\x1b" not in own.stdout  # the table alone
+    assert "\x1b" in own.stderr or "Speed" in own.stderr  # ultralytics' own chatter went to stderr
+    forced = grace_val("--model", model, "--data", str(demo_dataset), "--split", "train", "--imgsz", "224")
+    assert forced.stdout == own.stdout  # the default is the size it was trained at (224), not ultralytics' 640
+    wrong = grace_val("--model", model, "--data", str(demo_dataset), "--split", "train", "--imgsz", "640")
+    assert wrong.stdout != own.stdout
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
+def test_grace_val_scores_exported_models_like_the_checkpoint(demo_dataset, backend):
+    from grace_core.evaluation import validate
+    from grace_core.models import default_model
+
+    exported = validate(default_model(backend), demo_dataset, split="train")
+    checkpoint = validate(default_model("torch"), demo_dataset, split="train")
+    assert exported.images == checkpoint.images and exported.instances == checkpoint.instances
+    assert exported.map50 == pytest.approx(checkpoint.map50, abs=0.05)  # same model; letterbox vs rect batches
+    with pytest.raises(GraceError, match="exported at imgsz 224"):
+        validate(default_model(backend), demo_dataset, split="train", imgsz=320)

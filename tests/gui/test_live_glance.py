@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from app.live.alarm import ALARM_ACKNOWLEDGED, ALARM_SOUND_MUTED, Alarm, AlarmHit, AlarmThresholds
 from grace_core.store import ReviewStore
@@ -58,7 +59,7 @@ def test_an_alarm_sounds_until_acknowledged_can_be_muted_and_is_audited(qtbot, m
     assert live.alarm.sounds == sounds and live.alarm.active  # the visual alarm stays
 
     window.activateWindow()
-    qtbot.waitUntil(lambda: QApplicationActive(window), timeout=5_000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
     with qtbot.waitSignal(live.alarm.acknowledged, timeout=5_000):
         qtbot.keyClick(window, Qt.Key.Key_F8)
     assert not live.alarm.active and not live.glance.alarm_strip.isVisible() and not window.alarm_label.isVisible()
@@ -69,12 +70,6 @@ def test_an_alarm_sounds_until_acknowledged_can_be_muted_and_is_audited(qtbot, m
     details = log[ALARM_ACKNOWLEDGED].details
     assert details["hits"] and details["hits"][0]["class"] in live.engine_info.class_names
     assert details["muted"] is True and details["seconds_to_acknowledge"] >= 0 and details["model"]
-
-
-def QApplicationActive(window) -> bool:  # noqa: N802 (reads like the Qt call it wraps)
-    from PySide6.QtWidgets import QApplication
-
-    return QApplication.activeWindow() is window
 
 
 NEU_DET = ("crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches")
@@ -117,7 +112,7 @@ def test_the_legend_speaks_of_attention_not_numbers(qtbot, make_window):
     live = make_window().live
     live.legend.set_range((6.164, 15.94))
     strong, none = live.legend.labels()
-    assert (strong, none) == ("strong attention", "none") and not re.search(r"\d", strong + none)
+    assert (strong, none) == ("strong", "none") and not re.search(r"\d", strong + none)
     assert "6.164" in live.legend.toolTip() and "15.94" in live.legend.toolTip()  # numbers only on demand
     assert live.legend.isVisible()  # above the picture, not folded away in the side panel
 

@@ -33,7 +33,7 @@ def filled_window(make_window):
 
 
 def test_at_1400_by_900_the_side_panel_shows_source_status_and_thresholds_without_scrolling(qtbot, make_window):
-    window, live = filled_window(make_window)
+    _, live = filled_window(make_window)
     viewport = live.side_scroll.viewport()
     assert live.side_scroll.horizontalScrollBar().maximum() == 0
     assert live.side_scroll.widget().minimumSizeHint().width() <= viewport.width(), "nothing cut off at the side"
@@ -61,7 +61,7 @@ def test_folded_sections_are_remembered(qtbot, make_window):
 
 
 def test_the_detections_table_shows_whole_class_names_and_the_trend_legend_sits_beside_its_plot(qtbot, make_window):
-    window, live = filled_window(make_window)
+    _, live = filled_window(make_window)
     boxes = Detections(np.array([[10, 10, 90, 90], [100, 10, 180, 90]], np.float32), [0.9, 0.4], [4, 1])
     live.table.show_decision(decide(boxes, NEU_DET, Thresholds()), NEU_DET)
     QApplication.processEvents()
@@ -133,4 +133,3 @@ def test_help_about_names_the_version_the_model_and_the_licence(qtbot, make_wind
         assert all(key in shortcuts.text() for key in ("F11", "Space", "F8", "Ctrl+Q"))
     finally:
         shortcuts.close()
-

@@ -25,8 +25,14 @@ def test_verdicts_mark_reviewed_and_are_audited(store: ReviewStore, flagged) -> 
         "to": "false_alarm",
         "comment_from": "edge glare?",
         "comment": "edge glare?",
+        # bob overrode alice's different verdict: last write wins, and the trail says whose verdict it replaced
+        "from_actor": "alice",
+        "conflict": True,
+        "overridden_at": oldest.at,
     }
     assert newest.at >= oldest.at
+    assert record.reviewed_by == "bob"
+    assert [entry.id for entry in store.conflicts()] == [newest.id]
 
 
 def test_bad_verdicts_and_missing_frames_change_nothing(store: ReviewStore, flagged) -> None:
