@@ -332,40 +332,31 @@ def _reasons(
 
 
 def record_golden_check(result: GoldenResult, store: Any = None, actor: str | None = None) -> int:
-    """Append the check to the audit trail of ``store`` (an open :class:`~grace_core.store.ReviewStore`, or the
-    folder of one — created if needed; default: the app's); returns the row id. Raises StoreError when it cannot
-    be written."""
-    from grace_core.store import audit_events
-    from grace_core.store.review_store import ReviewStore, default_root
+    """Append the check to the audit trail of ``store``: an open :class:`~grace_core.store.ReviewStore`, or where
+    one is (a folder, ``sqlite:///…`` or ``postgresql://…``; created if needed; default: the app's). Returns the
+    row id; raises StoreError when it cannot be written."""
+    from grace_core.store import ReviewStore, audit_events
 
     if isinstance(store, ReviewStore):
         return store.record_event(actor or audit_events.current_user(), GOLDEN_CHECK, result.to_details())
-    return audit_events.record(
-        Path(store) if store is not None else default_root(), GOLDEN_CHECK, result.to_details(), actor
-    )
+    return audit_events.record(store, GOLDEN_CHECK, result.to_details(), actor)
 
 
 def last_golden_check(store: Any = None) -> LastGoldenCheck | None:
-    """The latest golden check recorded in ``store`` (a :class:`~grace_core.store.ReviewStore` or its folder;
-    default: the app's), or None when none was recorded or there is no store. Reads only; never creates a store."""
-    from grace_core.store import db
-    from grace_core.store.review_store import DB_NAME, ReviewStore, default_root
+    """The latest golden check recorded in ``store`` (a :class:`~grace_core.store.ReviewStore`, or where one is;
+    default: the app's), or None when none was recorded or there is no store there. Reads only; never creates a
+    store. Raises StoreError when the store is damaged or its server cannot be reached."""
+    from grace_core.store import NoStoreError, ReviewStore
 
     if isinstance(store, ReviewStore):
-        path = store.db_path
+        rows = store.audit_log(limit=1, action=GOLDEN_CHECK)
     else:
-        path = (Path(store) if store is not None else default_root()) / DB_NAME
-    if not path.is_file():
+        try:
+            opened = ReviewStore.open_existing(store, readonly=True)
+        except NoStoreError:
+            return None
+        with opened:
+            rows = opened.audit_log(limit=1, action=GOLDEN_CHECK)
+    if not rows:
         return None
-    conn = db.connect(path, readonly=True)
-    try:
-        with db.store_errors(path):
-            row = conn.execute(
-                "SELECT at, details_json FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1", (GOLDEN_CHECK,)
-            ).fetchone()
-    finally:
-        conn.close()
-    if row is None:
-        return None
-    detail = json.loads(row["details_json"])
-    return LastGoldenCheck(float(row["at"]), bool(detail.get("passed")), detail)
+    return LastGoldenCheck(float(rows[0].at), bool(rows[0].details.get("passed")), rows[0].details)

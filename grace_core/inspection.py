@@ -30,7 +30,8 @@ import numpy as np
 from grace_core.coil import CoilClock
 from grace_core.engine.base import EngineInfo, Prediction
 from grace_core.events import DefectTracker, EventUpdate
-from grace_core.flagging import FlagDecision, Thresholds, decide
+from grace_core.flagging import REPEAT_WINDOW_S, FlagDecision, RepeatFilter, Thresholds, decide
+from grace_core.rollmarks import RollMarkDetector
 from grace_core.sinks.base import InspectionContext, InspectionRecord, Sink, SinkStats
 from grace_core.sources.types import SourceInfo, SourceState
 from grace_core.store.review_store import ReviewStore
@@ -71,6 +72,7 @@ class FrameResult:
     submitted: bool  # handed to the review-store writer
     strip: StripReport | None = None  # strip sources: which detections are new, and where they lie on the strip
     events: EventUpdate = field(default_factory=EventUpdate)  # events this frame opened, and those closed after it
+    roll_marks: tuple = ()  # RollMarkAlarm(s) the events closed with this frame completed (grace_core/rollmarks.py)
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ class InspectionSession:
         sinks: Sequence[Sink] = (),
         context: InspectionContext | None = None,
         coil_clock: CoilClock | None = None,
+        repeat_window_s: float = REPEAT_WINDOW_S,
     ) -> None:
         self.source_spec = source
         self.model = model
@@ -171,6 +174,8 @@ class InspectionSession:
         self.sinks = list(sinks)
         self.context = context or InspectionContext()
         self.coil_clock = coil_clock or CoilClock(self.context.coil)
+        self.repeats = RepeatFilter(repeat_window_s)  # an unchanged scene is not saved again and again
+        self.roll_marks = RollMarkDetector()  # the same class at a constant pitch along the coil: a damaged roll
         self._stop = threading.Event()
         self._paused = threading.Event()
 
@@ -285,13 +290,15 @@ class InspectionSession:
             submitted = False
             if decision.flagged:
                 flagged += 1
-                if writer is not None:
+                news = not source.info.sequence or self.repeats.admit(frame.source_id, frame.timestamp, decision)
+                if writer is not None and news:  # unrelated images (a folder) are never repeats of each other
                     submitted = writer.submit(frame, decision, prediction, engine.info, thresholds)
             result = FrameResult(frame, prediction, decision, thresholds, submitted, strip)
             self.coil_clock.observe(frame, strip_metres(frame, source.info))
             changes = tracker.update(frame, decision.shown, thresholds, strip, evidence=result)
             events += len(changes.opened) + (len(changes.closed) if strip is not None else 0)
-            result = replace(result, events=changes)
+            alarms = tuple(a for a in (self.roll_marks.add(e) for e in changes.closed) if a is not None)
+            result = replace(result, events=changes, roll_marks=alarms)
             self._deliver(InspectionRecord(result, changes, engine.info, self.context))
             yield update(result)
 

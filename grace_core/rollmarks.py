@@ -16,16 +16,19 @@ one *place*, as one mark boxed twice is one turn of the roll):
    found re-anchors the next step, so position jitter does not add up; the pitch is then refined by least squares
    (position against turn number) and the chain rebuilt with it. The chain's events are the pattern's evidence.
 3. **significance** — how many chains this good would random positions give? Without a damaged roll the class's
-   events fall at random, at the density ``λ`` seen around the chain (its other events, near it or over the whole
-   coil, whichever is higher), so a predicted mark finds an event within the tolerance by chance with probability
-   ``q = 1 − exp(−2·tolerance·λ)``. The first step is free: there are about ``n·λ·(max_pitch − min_pitch)`` pairs to
-   start from. Each further predicted mark is a trial, so the expected number of chance chains with at least this
-   many hits is ``n·λ·(max − min) · P[Binomial(marks − 2, q) ≥ hits − 2]``; the **score** is ``−log10`` of it. A
-   pattern is reported when it has at least ``min_repeats`` events and a score of at least ``min_score`` (default
-   2: chance would give such a chain on fewer than 1 class-coil in 100; the tests check random positions stay below).
+   events fall at random, at the density ``λ`` seen where the chain lies (every event of the class there, the
+   chain's own included: *given* that many events, how likely is it that they line up?) or over the whole coil,
+   whichever is higher — so a chain picked out of a dense bad stretch is judged against that stretch. A predicted
+   turn then finds an event within the tolerance by chance with probability ``q = 1 − exp(−2·tolerance·λ)``. The
+   first step is free: any pair of places a possible pitch apart can start a chain, so the expected number of
+   chance chains with at least this many hits is ``pairs · P[Binomial(marks − 2, q) ≥ hits − 2]``; the **score**
+   is ``−log10`` of it. A pattern is reported when it has at least ``min_repeats`` places and a score of at least
+   ``min_score`` (default 2: chance would give one on about 1 class-coil in 100; the tests check that random
+   positions, dense bad stretches and other classes stay below).
 
-Pitches that are multiples or fractions of a reported one (the same roll seen every other turn) are not reported
-again. Positions must be metres along *one* coil: they restart at 0 with each coil (:mod:`grace_core.coil`).
+Pitches that are whole multiples of a reported one (the same roll seen every other turn) are not reported again;
+the places of a reported pattern are taken out and the search repeated, so two rolls marking one class are two
+findings. Positions must be metres along *one* coil: they restart at 0 with each coil (:mod:`grace_core.coil`).
 """
 
 from __future__ import annotations
@@ -238,7 +241,7 @@ class RollMarkDetector:
     def add(self, event: Any) -> RollMarkAlarm | None:
         """Note one closed event; the alarm it completes, if any."""
         name, position, class_id, coil = _fields(event)
-        if position is None or getattr(event, "status", "defect") not in self.statuses:
+        if position is None or _get(event, "status", "defect") not in self.statuses:
             return None
         if coil != self._coil:
             self.reset(coil)
@@ -250,7 +253,7 @@ class RollMarkDetector:
             positions.pop(0)
         if len(positions) < self.settings.min_repeats:
             return None
-        return self._check(name, position, getattr(event, "id", None))
+        return self._check(name, position, _get(event, "event" if isinstance(event, dict) else "id"))
 
     def current_marks(self) -> list[RollMark]:
         """Every pattern in the remembered positions of the current coil, best first (what a coil map shows)."""
@@ -264,7 +267,7 @@ class RollMarkDetector:
         return sorted(marks, key=lambda mark: -mark.score)
 
     def _observed(self) -> float:
-        return min(self._farthest, self.memory_m)
+        return max(min(self._farthest, self.memory_m), 1e-9)
 
     def _check(self, name: str, position: float, event_id: str | None) -> RollMarkAlarm | None:
         """A chain through the new event (chains without it did not change, but for the density) that is enough,
@@ -312,11 +315,13 @@ def _places(positions: Sequence[float], tolerance: float) -> np.ndarray:
 
 def _fields(event: Any) -> tuple[str, float | None, int | None, str | None]:
     """(class name, metres along the coil, class id, coil) of an event object or an event record (dict)."""
-    get = event.get if isinstance(event, dict) else lambda key, default=None: getattr(event, key, default)
-    position = get("coil_m")
-    name = get("class_name") or str(get("class_id"))
-    class_id = get("class_id")
-    return str(name), None if position is None else float(position), class_id, get("coil")
+    position = _get(event, "coil_m")
+    name = _get(event, "class_name") or str(_get(event, "class_id"))
+    return str(name), None if position is None else float(position), _get(event, "class_id"), _get(event, "coil")
+
+
+def _get(event: Any, key: str, default: Any = None) -> Any:
+    return event.get(key, default) if isinstance(event, dict) else getattr(event, key, default)
 
 
 def _observed(x: np.ndarray, coil_length_m: float | None) -> float:

@@ -322,7 +322,7 @@ def output_sinks(args: argparse.Namespace, info, offline: bool) -> list:
         (folder / name).unlink(missing_ok=True)  # a new run's files, not appended to an earlier run's
     options = {"wait_when_full": offline}
     heatmap = not args.no_heatmap
-    as_video = (info.live or info.fps is not None) and args.source != "demo"
+    as_video = (info.live or info.fps is not None) and not str(args.source).lower().startswith("demo")
     pictures = (
         VideoSink(folder / "annotated.avi", fps=info.fps, heatmap=heatmap, **options)
         if as_video

@@ -28,7 +28,9 @@ def add_parser(commands: Any) -> None:
         "--samples", type=Path, metavar="DIR", help="reference images with VOC annotations (default: the demo images)"
     )
     parser.add_argument(
-        "--store", type=Path, metavar="DIR", help="review store for the audit record (default: the app's)"
+        "--store",
+        metavar="URL",
+        help="review store for the audit record: a folder, sqlite:///PATH or postgresql://… (default: the app's)",
     )
     parser.add_argument("--no-record", action="store_true", help="check only; write nothing to the store")
     parser.add_argument("--thresholds", type=Path, metavar="FILE", help="thresholds as JSON (Thresholds.to_dict)")

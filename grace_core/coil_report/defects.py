@@ -19,8 +19,6 @@ from typing import Any
 
 from grace_core.errors import GraceError
 
-NO_COIL = None  # the coil of events recorded without one (no --coil given)
-
 
 @dataclass(frozen=True)
 class CoilDefect:
@@ -100,19 +98,13 @@ class CoilEvents:
 
 def from_events(events: Iterable[Any]) -> CoilEvents:
     """:class:`CoilEvents` from DefectEvent objects, CoilDefects or event records (dicts), in any mix."""
-    defects: list[CoilDefect] = []
-    unplaced: Counter[str | None] = Counter()
+    sorter = _Sorter()
     for item in events:
         if isinstance(item, CoilDefect):
-            defects.append(item)
-            continue
-        record = item if isinstance(item, Mapping) else item.to_record()
-        defect = CoilDefect.from_record(record)
-        if defect is None:
-            unplaced[_coil(record.get("coil"))] += 1
+            sorter.add_defect(item)
         else:
-            defects.append(defect)
-    return CoilEvents(_unique(defects), dict(unplaced))
+            sorter.add(item if isinstance(item, Mapping) else item.to_record())
+    return CoilEvents(sorter.sorted(), dict(sorter.unplaced))
 
 
 def load_events(paths: str | Path | Iterable[str | Path]) -> CoilEvents:
@@ -122,8 +114,7 @@ def load_events(paths: str | Path | Iterable[str | Path]) -> CoilEvents:
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if not paths:
         raise GraceError("no events file given: pass the events.jsonl that `grace detect … --coil C` wrote")
-    defects: list[CoilDefect] = []
-    unplaced: Counter[str | None] = Counter()
+    sorter = _Sorter()
     bad: list[str] = []
     sources = []
     for path in map(_events_file, paths):
@@ -133,17 +124,12 @@ def load_events(paths: str | Path | Iterable[str | Path]) -> CoilEvents:
                 bad.append(f"{path}:{number}: {error}")
                 continue
             try:
-                defect = CoilDefect.from_record(record)
+                sorter.add(record)
             except (KeyError, TypeError, ValueError) as exc:
                 bad.append(f"{path}:{number}: not a defect event ({type(exc).__name__}: {exc})")
-                continue
-            if defect is None:
-                unplaced[_coil(record.get("coil"))] += 1
-            else:
-                defects.append(defect)
-    if not defects and not unplaced and bad:
+    if not sorter.defects and not sorter.unplaced and bad:
         raise GraceError(f"no defect event could be read from {', '.join(sources)}: {bad[0]}")
-    return CoilEvents(_unique(defects), dict(unplaced), tuple(bad), tuple(sources))
+    return CoilEvents(sorter.sorted(), dict(sorter.unplaced), tuple(bad), tuple(sources))
 
 
 def _events_file(path: str | Path) -> Path:
@@ -180,14 +166,38 @@ def _coil(value: Any) -> str | None:
     return None if value is None or str(value) == "" else str(value)
 
 
-def _unique(defects: list[CoilDefect]) -> tuple[CoilDefect, ...]:
-    """Without repeats of one event (same id), in order along their coils."""
-    seen: set[tuple[str | None, str]] = set()
-    kept = []
-    for defect in defects:
-        key = (defect.coil, defect.event)
-        if defect.event and key in seen:
-            continue
-        seen.add(key)
-        kept.append(defect)
-    return tuple(sorted(kept, key=lambda d: (str(d.coil), d.coil_m)))
+class _Sorter:
+    """Placed defects and unplaced counts, each event once (by coil and id: a file given twice, or a file and its
+    folder, must not double the counts)."""
+
+    def __init__(self) -> None:
+        self.defects: list[CoilDefect] = []
+        self.unplaced: Counter[str | None] = Counter()
+        self._seen: set[tuple[str | None, str]] = set()
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Raises KeyError/TypeError/ValueError when ``record`` is not an event record."""
+        defect = CoilDefect.from_record(record)
+        coil, event = _coil(record.get("coil")), str(record.get("event") or "")
+        if self._repeated(coil, event):
+            return
+        if defect is None:
+            self.unplaced[coil] += 1
+        else:
+            self.defects.append(defect)
+
+    def add_defect(self, defect: CoilDefect) -> None:
+        if not self._repeated(defect.coil, defect.event):
+            self.defects.append(defect)
+
+    def sorted(self) -> tuple[CoilDefect, ...]:
+        """In order along their coils."""
+        return tuple(sorted(self.defects, key=lambda d: (str(d.coil), d.coil_m)))
+
+    def _repeated(self, coil: str | None, event: str) -> bool:
+        if not event:
+            return False
+        key = (coil, event)
+        seen = key in self._seen
+        self._seen.add(key)
+        return seen

@@ -80,7 +80,7 @@ def render_html(report: CoilReport) -> str:
         "<h2>Defect map</h2>",
         '<p class="note">Dots: defects (hollow: uncertain); shaded and numbered: the worst stretches; ringed: events '
         "of a repeating defect. Hover for details.</p>",
-        map_svg(coil_map, report.stretches, report.roll_marks),
+        map_svg(coil_map, report.stretches, report.roll_marks, tolerance_m=report.roll_settings.tolerance_m),
         "<h2>Defects along the coil</h2>",
         density_svg(coil_map, bin_m),
         f"<h2>Defects per {report.section_m:g} m</h2>",

@@ -39,9 +39,11 @@ def map_svg(
     roll_marks: Sequence[RollMark] = (),
     width: int = 960,
     height: int = 300,
+    tolerance_m: float = 0.1,
 ) -> str:
     """Every defect as a dot at (along, across) in its class's colour (uncertain ones hollow), the worst stretches
-    shaded and numbered, roll-mark events ringed. Defects without a position across sit in a band above."""
+    shaded and numbered, roll-mark events ringed (those within ``tolerance_m`` of a place the pattern fits).
+    Defects without a position across sit in a band above."""
     length = max(coil_map.length_m, 1e-9)
     strip = coil_map.width_mm
     plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
@@ -78,9 +80,8 @@ def map_svg(
             f'<circle cx="{x(defect.coil_m):.1f}" cy="{y(defect.across_mm):.1f}" r="3.2" fill="{fill}" '
             f'stroke="{colour}" stroke-width="1.4"><title>{title}</title></circle>'
         )
-    ringed = {(mark.class_name, round(p, 3)) for mark in roll_marks for p in mark.positions}
     for defect in coil_map.defects:
-        if (defect.class_name, round(defect.coil_m, 3)) in ringed:
+        if _in_roll_mark(defect, roll_marks, tolerance_m):
             parts.append(
                 f'<circle cx="{x(defect.coil_m):.1f}" cy="{y(defect.across_mm):.1f}" r="6.5" fill="none" '
                 'stroke="#000" stroke-width="1"/>'
@@ -166,6 +167,13 @@ def _y_label(label: str, middle: float) -> str:
     return (
         f'<text x="14" y="{middle:.1f}" font-size="11" text-anchor="middle" '
         f'transform="rotate(-90 14 {middle:.1f})">{escape(label)}</text>'
+    )
+
+
+def _in_roll_mark(defect, roll_marks: Sequence[RollMark], tolerance_m: float) -> bool:
+    return any(
+        mark.class_name == defect.class_name and any(abs(p - defect.coil_m) <= tolerance_m for p in mark.positions)
+        for mark in roll_marks
     )
 
 

@@ -5,7 +5,8 @@ Rules, in order:
 * ``int`` → camera by index; ``"camera:N"`` → camera N. A bare ``"0"`` is a *path*, never a camera: a
   string index becomes a file name in OpenCV (and in a frozen app), so cameras must be asked for explicitly.
 * ``"genicam:<serial>"`` → an industrial camera through pylon (``genicam:`` or ``genicam:0``: the first found).
-* ``"demo"`` → the built-in demo (it wins over a folder named ``demo``; write ``./demo`` for that).
+* ``"demo"`` → the built-in demo: a wide strip seen by a line-scan camera (it wins over a folder named ``demo``;
+  write ``./demo`` for that); ``"demo:tiles"`` plays the NEU-DET images one by one, ``"demo:scroll"`` scrolls them.
 * ``rtsp://``, ``rtsps://``, ``rtmp://``, ``http://``, ``https://`` → network stream.
 * An existing directory → image folder; an existing file with a video suffix → video file.
 * Anything else → :class:`~grace_core.errors.SourceError` saying what was wrong and what to write instead.
@@ -37,6 +38,7 @@ from grace_core.sources.video import VIDEO_SUFFIXES, VideoSource
 SourceSpec = int | str | os.PathLike[str]
 _CAMERA = re.compile(r"camera:(.*)", re.IGNORECASE)
 _GENICAM = re.compile(r"genicam:(.*)", re.IGNORECASE | re.DOTALL)
+_DEMO = re.compile(r"demo(?::(tiles|strip|scroll))?", re.IGNORECASE)
 _USAGE = (
     "Use camera:N for a camera, genicam:SERIAL for an industrial (GenICam) camera, rtsp://… or http(s)://… for a "
     "stream, a video file, an image folder, or 'demo'."
@@ -64,8 +66,9 @@ def open_source(spec: SourceSpec, *, live_options: Mapping[str, Any] | None = No
     genicam = _GENICAM.fullmatch(text)
     if genicam:
         return GenICamSource(genicam.group(1), **live)
-    if text.lower() == "demo":
-        return DemoSource(**options)
+    demo = _DEMO.fullmatch(text)
+    if demo:  # "demo": the wide strip a line-scan camera sees; "demo:tiles" / "demo:scroll": the other modes
+        return DemoSource(**{"mode": demo.group(1) or "strip", **options})
     scheme = urlsplit(text).scheme.lower()
     if scheme in STREAM_SCHEMES:
         return StreamSource(text, **live)

@@ -56,6 +56,7 @@ class Database(Protocol):
 
     dialect: str  # "sqlite" or "postgresql"
     location: str  # for messages: the file, or the server URL without its password
+    conn: Any  # the driver's own connection (sqlite3 or psycopg): for tests and tools, not for the store's code
 
     def execute(self, sql: str, params: Params = (), binary: bool = False) -> Cursor: ...
 

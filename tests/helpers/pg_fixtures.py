@@ -9,6 +9,7 @@ with a loud reason that says what is missing; ``scripts/test.sh`` installs the w
 from __future__ import annotations
 
 import atexit
+import shutil
 import tempfile
 import uuid
 import warnings
@@ -38,11 +39,28 @@ def shared_server() -> LocalPostgres:
         except ServerUnavailable as exc:
             _failure = str(exc)
             raise
-        atexit.register(server.cleanup)
+        atexit.register(shutdown)  # a fallback: the session fixture below stops it at the end of the test session
         _server = server
     elif not _server.running:  # a test stopped it and failed before starting it again
         _server.start()
     return _server
+
+
+def shutdown() -> None:
+    """Stop the shared server and delete its data (idempotent)."""
+    global _server
+    server, _server = _server, None
+    if server is not None:
+        server.cleanup()
+        shutil.rmtree(server.data_dir.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_session() -> Iterator[None]:
+    """Stops the shared server when the test session ends (atexit alone is not enough: a process that ends through
+    ``os._exit``, as a GUI test run may, skips it)."""
+    yield
+    shutdown()
 
 
 def _skip_loudly(reason: str) -> None:
@@ -52,7 +70,7 @@ def _skip_loudly(reason: str) -> None:
 
 
 @pytest.fixture
-def pg_server() -> LocalPostgres:
+def pg_server(pg_session: None) -> LocalPostgres:
     try:
         import psycopg  # noqa: F401 (the store's driver)
     except ImportError as exc:

@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers.pg_fixtures import central_url, pg_server  # noqa: F401 (fixtures: a real PostgreSQL, test_review_central)
+from helpers.pg_fixtures import central_url, pg_server, pg_session  # noqa: F401 (fixtures: a real PostgreSQL, test_review_central)
 
 from grace_core.detections import Detections
 from grace_core.engine.base import EngineInfo, Prediction

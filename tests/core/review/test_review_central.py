@@ -72,3 +72,14 @@ def test_the_central_store_reports_and_exports_as_the_local_one(
         assert main(["review", "report", "--store", url]) == 0
     local_out, central_out = capsys.readouterr().out.split("flagged ")[1:]
     assert local_out == central_out and "reviewed 5: 2 defect, 2 false alarm, 1 unsure" in central_out
+
+
+def test_export_and_migrate_from_the_command_line(
+    reviewed, store_root: Path, central_url: str, tmp_path, capsys
+) -> None:
+    _migrate(store_root, central_url, capsys)
+    out = tmp_path / "dataset"
+    assert main(["review", "export", "--store", central_url, "--out", str(out), "--val", "0.25", "--seed", "1"]) == 0
+    assert "exported 4 reviewed frames" in capsys.readouterr().out
+    assert main(["review", "migrate", "--from", central_url, "--to", central_url]) == 2
+    assert "the same store" in capsys.readouterr().err
