@@ -4,6 +4,7 @@
 # more done on a 2-core machine than one 2-thread run), niced so interactive work keeps priority.
 #
 #   bash scripts/training_campaign.sh            # start both lanes in the background (or resume them)
+#   THREADS=2 bash scripts/training_campaign.sh start converged   # one lane only, with both cores
 #   bash scripts/training_campaign.sh status     # what each lane is doing
 #   bash scripts/training_campaign.sh stop       # stop both lanes (every run resumes from its last.pt)
 #
@@ -15,17 +16,18 @@ OUT=experiments
 DATA=$OUT/neu-det/data.yaml
 LOGS=$OUT/campaign
 GRACE=.venv/bin/grace
+THREADS=${THREADS:-1}  # torch threads per run; a lane started with THREADS=2 keeps that for its whole queue
 
 study() {  # study NAME [extra ablation arguments]: GRACE-n-scale settings at the short budget, 30 epochs
     local name=$1
     shift
     "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 30 --imgsz 224 --batch 16 --workers 0 \
-        --threads 1 --out "$OUT/study30/$name" "$@"
+        --threads "$THREADS" --out "$OUT/study30/$name" "$@"
 }
 
-converged() {  # converged ARM SEED: the chosen recipe to convergence (200 epochs, early stop after 50 flat ones)
-    "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 200 --imgsz 224 --batch 16 --workers 0 \
-        --threads 1 --set patience=50 --out "$OUT/converged" --arms "$1" --seeds "$2"
+converged() {  # converged ARM SEED: the chosen recipe to convergence (150 epochs, early stop after 50 flat ones)
+    "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 150 --imgsz 224 --batch 16 --workers 0 \
+        --threads "$THREADS" --set patience=50 --out "$OUT/converged" --arms "$1" --seeds "$2"
 }
 
 lane_converged() {
@@ -57,7 +59,7 @@ start_lane() {  # start_lane NAME: run lane_NAME in the background unless it is 
         echo "lane $name already running (pid $(cat "$pidfile"))"
         return
     fi
-    setsid nohup nice -n 10 bash "$0" lane "$name" >>"$LOGS/$name.log" 2>&1 </dev/null &
+    THREADS=$THREADS setsid nohup nice -n 10 bash "$0" lane "$name" >>"$LOGS/$name.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
     echo "lane $name started (pid $!, log $LOGS/$name.log)"
 }
@@ -67,8 +69,10 @@ start)
     bash scripts/setup-venv.sh
     [ -f "$DATA" ] || "$GRACE" data import neu-det ../shared/datasets/NEU-DET "$OUT/neu-det" --split 0.8,0.2 --seed 0
     mkdir -p "$LOGS"
-    start_lane converged
-    start_lane study
+    shift $(($# > 0 ? 1 : 0))
+    for lane in "${@:-converged study}"; do
+        for name in $lane; do start_lane "$name"; done
+    done
     ;;
 lane) "lane_$2" && echo "lane $2: all done" ;;
 status)

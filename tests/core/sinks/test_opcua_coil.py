@@ -226,7 +226,7 @@ def test_a_run_follows_the_plant_coil_and_serves_the_station(plant):
     model, backend = resolve_model("shipped", "auto")
     sink = OpcUaSink(f"opcua://127.0.0.1:{free_port()}", station="line1")
     session = InspectionSession(
-        "demo", model, backend=backend, sinks=[KeepOpen(sink)], context=InspectionContext(station="line1")
+        "demo:tiles", model, backend=backend, sinks=[KeepOpen(sink)], context=InspectionContext(station="line1")
     )
     reader = open_coil_reader(plant.url, session.set_coil)
     client = Client(sink.url, timeout=5)
