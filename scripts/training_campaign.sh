@@ -7,6 +7,7 @@
 #   THREADS=2 bash scripts/training_campaign.sh start converged   # one lane only, with both cores
 #   bash scripts/training_campaign.sh status     # what each lane is doing
 #   bash scripts/training_campaign.sh stop       # stop both lanes (every run resumes from its last.pt)
+#   bash scripts/training_campaign.sh keep       # copy finished runs' tables to docs/results/campaign (lanes do it too)
 #
 # Every step is `grace experiment ablation`, which skips finished runs and resumes unfinished ones, so running this
 # script again continues where it stopped. Runs and logs live in experiments/ (git-ignored).
@@ -15,6 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=experiments
 DATA=$OUT/neu-det/data.yaml
 LOGS=$OUT/campaign
+KEEP=docs/results/campaign
 GRACE=.venv/bin/grace
 THREADS=${THREADS:-1}  # torch threads per run; a lane started with THREADS=2 keeps that for its whole queue
 
@@ -23,11 +25,29 @@ study() {  # study NAME [extra ablation arguments]: GRACE-n-scale settings at th
     shift
     "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 30 --imgsz 224 --batch 16 --workers 0 \
         --threads "$THREADS" --out "$OUT/study30/$name" "$@"
+    keep
 }
 
 converged() {  # converged ARM SEED: the chosen recipe to convergence (150 epochs, early stop after 50 flat ones)
     "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 150 --imgsz 224 --batch 16 --workers 0 \
         --threads "$THREADS" --set patience=50 --out "$OUT/converged" --arms "$1" --seeds "$2"
+    keep
+}
+
+keep() {  # copy every finished run's tables into docs/results/campaign (tracked: experiments/ may not survive)
+    local folder name
+    for folder in "$OUT"/converged "$OUT"/study30/*; do
+        [ -f "$folder/runs.csv" ] || continue
+        name=$(basename "$folder")
+        [ "$name" = converged ] || name="study30-$name"
+        mkdir -p "$KEEP/$name"
+        cp "$folder"/runs.csv "$folder"/ablation.md "$KEEP/$name/"
+        for run in "$folder"/runs/*/val.json; do
+            [ -f "$run" ] || continue
+            cp "$run" "$KEEP/$name/$(basename "$(dirname "$run")").val.json"
+            cp "$(dirname "$run")/results.csv" "$KEEP/$name/$(basename "$(dirname "$run")").results.csv" 2>/dev/null || true
+        done
+    done
 }
 
 lane_converged() {
@@ -75,6 +95,7 @@ start)
     done
     ;;
 lane) "lane_$2" && echo "lane $2: all done" ;;
+keep) keep && echo "finished runs' tables copied to $KEEP" ;;
 status)
     for name in converged study; do
         pidfile=$LOGS/$name.pid
@@ -90,5 +111,5 @@ stop)
         [ -f "$pidfile" ] && kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null && echo "lane $name stopped" || true
     done
     ;;
-*) echo "usage: $0 [start|status|stop]" >&2 && exit 2 ;;
+*) echo "usage: $0 [start [LANE...]|status|stop|keep]" >&2 && exit 2 ;;
 esac
