@@ -17,16 +17,20 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QT
 
 from app.about import about_text, open_message, shortcuts_text
 from app.live.live_tab import LiveTab
+from app.plant.dialog import PlantSettingsDialog
 from app.qt_env import allow_large_images
 from app.review.review_tab import ReviewTab
 from app.settings import (
     LiveSettings,
+    PlantSettings,
     TrainingSettings,
     load_layout,
+    load_plant_settings,
     load_training_settings,
     load_window,
     save_layout,
     save_live_settings,
+    save_plant_settings,
     save_window,
 )
 from app.theme import apply_theme
@@ -38,18 +42,22 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         settings: LiveSettings,
-        store_root: Path | None = None,
+        store_root: Path | str | None = None,
         training: TrainingSettings | None = None,
         runs_root: Path | None = None,
+        plant: PlantSettings | None = None,
     ) -> None:
+        """``store_root`` (a folder or store URL) overrides the plant settings' review store until other plant
+        settings are applied; ``plant`` defaults to the saved ones."""
         super().__init__()
         allow_large_images()  # long strip scans read from files can exceed Qt's 256 MB default
         apply_theme(QApplication.instance(), settings.dark_theme)
         self.setWindowTitle(f"GRACE Inspect {__version__} — steel surface inspection")
         self.setAcceptDrops(True)
         self.settings = settings
+        self.plant = plant or load_plant_settings()
         self.tabs = QTabWidget()
-        self.live = LiveTab(settings, store_root)
+        self.live = LiveTab(settings, store_root, plant=self.plant)
         self.tabs.addTab(self.live, "Live")
         self.review = ReviewTab(self.live.store_root)
         self.tabs.addTab(self.review, "Review")
@@ -120,6 +128,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         self.dark_action = self._action(view, "&Dark theme", self.set_dark_theme, checkable=True)
         self.dark_action.setChecked(self.settings.dark_theme)
+        settings_menu = bar.addMenu("&Settings")
+        self.plant_action = self._action(settings_menu, "&Plant connection…", self.show_plant_settings)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts)
         self._action(help_menu, "&About GRACE Inspect", self.show_about)
@@ -155,6 +165,25 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> QMessageBox:
         return open_message(self, "Keyboard shortcuts", shortcuts_text())
+
+    def show_plant_settings(self) -> PlantSettingsDialog:
+        """Settings ▸ Plant connection… (window-modal, not blocking: returned so that it can be driven)."""
+        dialog = PlantSettingsDialog(self.plant, running=self.live.controller.running, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.apply_plant_settings(dialog.settings()))
+        dialog.open()
+        return dialog
+
+    def apply_plant_settings(self, plant: PlantSettings) -> None:
+        """Save ``plant``, restart a running inspection with it, and point the review and training tabs (and the
+        audit log) at its store."""
+        self.plant = plant
+        save_plant_settings(plant)
+        restarted = self.live.use_plant(plant)
+        self.review.set_store(self.live.store_root)
+        self.training.store_root = self.live.store_root
+        when = "inspection restarted with them" if restarted else "inspection uses them from its next start"
+        self.statusBar().showMessage(f"Plant connection applied ({self.live.plant.location}); {when}.", 10_000)
 
     def _show_alarm(self) -> None:
         alarm = self.live.alarm

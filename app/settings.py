@@ -15,6 +15,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from grace_core.flagging import REPEAT_WINDOW_S, Thresholds
 from grace_core.paths import user_config_dir
+from grace_core.store.review_store import default_station
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def _load_section(cls: type, section: str, store: QSettings) -> dict[str, Any]:
 
 def _save_section(settings: Any, section: str, store: QSettings) -> None:
     for name, value in asdict(settings).items():
-        store.setValue(f"{section}/{name}", json.dumps(value) if isinstance(value, dict) else value)
+        store.setValue(f"{section}/{name}", json.dumps(value) if isinstance(value, (dict, list)) else value)
     store.sync()
 
 
@@ -139,6 +140,82 @@ def save_training_settings(settings: TrainingSettings, store: QSettings | None =
     _save_section(settings, "training", store or open_qsettings())
 
 
+@dataclass
+class PlantSettings:
+    """How this station talks to the plant (Settings ▸ Plant connection…): the same settings as ``grace detect``'s
+    ``--station``, ``--sink`` and ``--coil-from``, and the review store (``grace review --store``)."""
+
+    station: str = ""  # "" → this machine's name ($GRACE_STATION, else the host name)
+    store: str = ""  # "" → today's local store in the per-user data folder; else a folder, sqlite:///…, postgresql://…
+    sinks: list[str] = field(default_factory=list)  # jsonl:/csv:/events:/images:/video:…, mqtt://…, opcua://…
+    coil_from: str = ""  # "" → none; mqtt://host:port/topic or opc.tcp://host:port/ns=2;s=Line1.CoilId
+
+    def station_name(self) -> str:
+        return self.station.strip() or default_station()
+
+
+PLANT_FIELDS = {"station": "Station name", "store": "Review store", "sinks": "Sinks", "coil_from": "Coil id from"}
+PLANT_EXAMPLES = {
+    "station": "line1",
+    "store": "postgresql://inspect@qa-db:5432/grace (or a folder, or sqlite:///path)",
+    "sinks": "mqtt://broker:1883/plant/line1, opcua://0.0.0.0:4840, jsonl:/data/line1/detections.jsonl",
+    "coil_from": "mqtt://l2-broker:1883/plant/line1/coil or opc.tcp://l2-server:4840/ns=2;s=Line1.CoilId",
+}
+MAX_STATION_LENGTH = 100
+
+
+def plant_errors(settings: PlantSettings) -> dict[str, str]:
+    """Field → what is wrong with it and a valid example (empty when all are valid). Each URL is read by the core's
+    own parser (the one that will open it), so what is accepted here is what inspection can open."""
+    from grace_core.errors import GraceError
+    from grace_core.plant import check_coil_url
+    from grace_core.sinks import check_sink
+    from grace_core.store import parse_location
+
+    errors: dict[str, str] = {}
+    station = settings.station.strip()
+    if len(station) > MAX_STATION_LENGTH or any(not c.isprintable() for c in station):
+        errors["station"] = f"at most {MAX_STATION_LENGTH} printable characters on one line"
+    try:
+        if settings.store.strip():
+            parse_location(settings.store.strip())
+    except GraceError as error:
+        errors["store"] = str(error)
+    for number, spec in enumerate(settings.sinks, 1):
+        try:
+            if check_sink(spec) == "store":
+                raise GraceError(f"{spec}: flagged frames already go to the review store above (a store: sink would "
+                                 "save them twice); set the central store there")  # fmt: skip
+        except GraceError as error:
+            errors["sinks"] = f"line {number}: {error}"
+            break
+    try:
+        if settings.coil_from.strip():
+            check_coil_url(settings.coil_from.strip())
+    except GraceError as error:
+        errors["coil_from"] = str(error)
+    return {name: f"{message}\nFor example: {PLANT_EXAMPLES[name]}" for name, message in errors.items()}
+
+
+def load_plant_settings(store: QSettings | None = None) -> PlantSettings:
+    """The saved plant settings; a value the core cannot read (hand-edited, or from another version) falls back to
+    its default with a log line, so that the app always starts."""
+    settings = PlantSettings(**_load_section(PlantSettings, "plant", store or open_qsettings()))
+    settings.sinks = [spec.strip() for spec in settings.sinks if spec.strip()]
+    defaults = PlantSettings()
+    for name, message in plant_errors(settings).items():
+        log.warning("setting plant/%s ignored: %s", name, message)
+        if name == "sinks":  # keep the sinks that are valid
+            settings.sinks = [spec for spec in settings.sinks if not plant_errors(PlantSettings(sinks=[spec]))]
+        else:
+            setattr(settings, name, getattr(defaults, name))
+    return settings
+
+
+def save_plant_settings(settings: PlantSettings, store: QSettings | None = None) -> None:
+    _save_section(settings, "plant", store or open_qsettings())
+
+
 def _convert(raw: Any, default: Any) -> Any:
     if isinstance(default, bool):  # INI files hold text: "true"/"false"
         return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("true", "1", "yes")
@@ -150,6 +227,11 @@ def _convert(raw: Any, default: Any) -> Any:
         value = json.loads(raw) if isinstance(raw, str) else raw
         if not isinstance(value, dict):
             raise ValueError("not a mapping")
+        return value
+    if isinstance(default, list):
+        value = json.loads(raw) if isinstance(raw, str) else raw
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError("not a list of strings")
         return value
     return str(raw)
 

@@ -61,6 +61,21 @@ class CoilClock:
             if self._start.time == 0.0:  # the first frame: the coil given at start begins here
                 self._start = replace(self._start, time=frame.timestamp, strip_m=strip_m, encoder=self._last[2])
 
+    def position_m(self) -> float | None:
+        """Metres of the current coil passed at the last frame seen (encoder, strip or line speed, as :meth:`place`
+        measures); None before the first frame or where nothing measures the strip."""
+        with self._lock:
+            start, (time, strip_m, encoder) = self._start, self._last
+        if time == 0.0:
+            return None
+        if encoder is not None and self.metres_per_count and start.encoder is not None:
+            return max(0.0, (encoder - start.encoder) * self.metres_per_count)
+        if strip_m is not None:
+            return max(0.0, strip_m - (start.strip_m or 0.0))
+        if self.line_speed:
+            return max(0.0, (time - start.time) * self.line_speed / 60.0)
+        return None
+
     def place(self, event: DefectEvent, frame: Frame) -> DefectEvent:
         """The event with its coil and its position along the coil (metres), where that can be known."""
         with self._lock:

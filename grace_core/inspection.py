@@ -139,7 +139,11 @@ class InspectionSession:
     :func:`~grace_core.engine.load_engine` and :func:`~grace_core.sources.open_source`; tests may pass others.
     ``store_factory`` opens the review store (on the writer's thread); None disables saving. Every inspected frame
     goes to each of ``sinks`` as an :class:`~grace_core.sinks.base.InspectionRecord` carrying ``context`` (station,
-    coil) and the frame's defect events; when the session ends, the events still open are closed and delivered."""
+    coil) and the frame's defect events; when the session ends, the events still open are closed and delivered.
+    ``coil_from``: the plant's coil id (an ``mqtt://…`` topic or ``opc.tcp://…`` node, see
+    :func:`grace_core.plant.follow_coil`) is followed while the session runs — waited for up to ``coil_wait_s``
+    before the first frame, applied with :meth:`set_coil`, its reader (``coil_reader``) closed when the session
+    ends."""
 
     def __init__(
         self,
@@ -160,6 +164,8 @@ class InspectionSession:
         context: InspectionContext | None = None,
         coil_clock: CoilClock | None = None,
         repeat_window_s: float = REPEAT_WINDOW_S,
+        coil_from: str | None = None,
+        coil_wait_s: float = 0.0,
     ) -> None:
         self.source_spec = source
         self.model = model
@@ -174,6 +180,8 @@ class InspectionSession:
         self.sinks = list(sinks)
         self.context = context or InspectionContext()
         self.coil_clock = coil_clock or CoilClock(self.context.coil)
+        self.coil_from, self.coil_wait_s = coil_from or None, coil_wait_s
+        self.coil_reader: Any = None  # the plant's coil id, followed while the session runs (``coil_from``)
         self.repeats = RepeatFilter(repeat_window_s)  # an unchanged scene is not saved again and again
         self.roll_marks = RollMarkDetector()  # the same class at a constant pitch along the coil: a damaged roll
         self._stop = threading.Event()
@@ -207,11 +215,20 @@ class InspectionSession:
 
     def run(self) -> Iterator[SessionStarted | InspectionUpdate]:
         """Inspect until the source ends, ``stop()`` is called, or an error is raised (ModelError, SourceError)."""
-        engine = self._load_engine()
+        try:
+            engine = self._load_engine()
+        except BaseException:  # the sinks were opened for this session: they must not outlive it (a server, a thread)
+            for sink in self.sinks:
+                sink.close(timeout=10.0)
+            raise
         source = None
         writer = None
         tracker = DefectTracker(engine.info.class_names)
         try:
+            if self.coil_from:
+                from grace_core.plant import follow_coil
+
+                self.coil_reader = follow_coil(self.coil_from, self.set_coil, self.coil_wait_s)
             source = self._open_source()
             tracker = DefectTracker(engine.info.class_names, sequence=source.info.sequence, place=self.coil_clock.place)
             if self.store_factory is not None:
@@ -228,6 +245,8 @@ class InspectionSession:
                     writer.close(timeout=10.0)
                 for sink in self.sinks:
                     sink.close(timeout=10.0)
+                if self.coil_reader is not None:
+                    self.coil_reader.close()
                 engine.close()
 
     def _deliver(self, record: InspectionRecord) -> None:

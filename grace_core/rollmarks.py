@@ -359,6 +359,8 @@ def _candidates(x: np.ndarray, settings: RollMarkSettings) -> tuple[list[float],
             break
         centre = edges[index + 1]
         near = d[np.abs(d - centre) <= width]
+        if not len(near):  # the bins' distances lie on their outer edges, a rounding error away from the centre
+            continue
         pitch = float(near.mean())
         if settings.min_pitch_m <= pitch <= settings.max_pitch_m and all(abs(pitch - p) > width for p in picked):
             picked.append(pitch)

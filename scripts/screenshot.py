@@ -2,8 +2,8 @@
 
     xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py docs/images/live.png
 
-Starts the app as a user would (demo source, shipped model), waits for a demo tile of ``--class`` with boxes,
-pauses and grabs the screen. Meanwhile it acknowledges each alarm as an operator would (every demo tile has a
+Starts the app as a user would (the demo strip, shipped model), waits for a frame with boxes (with ``--class``: a
+tile of that class of the ``demo:tiles`` source), pauses and grabs the screen. Meanwhile it acknowledges each alarm as an operator would (every demo tile has a
 defect, so the alarm is raised again and again), so that the alarm on the picture is the shown tile's own.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
-    parser.add_argument("--class", dest="wanted", default="inclusion", help="demo tile class to show (inclusion)")
+    parser.add_argument("--class", dest="wanted", default="", help="show a demo tile of this class (demo:tiles)")
     parser.add_argument("--dark", action="store_true", help="in the dark theme (View → Dark theme)")
     args = parser.parse_args()
     from shot_window import open_window, save_screen
@@ -28,6 +28,8 @@ def main() -> int:
     if args.dark:
         window.dark_action.trigger()
 
+    if args.wanted:
+        window.live.source_picker.set_spec("demo:tiles")
     window.live.start()
 
     def alarm_is_for(result) -> bool:
@@ -37,7 +39,7 @@ def main() -> int:
     def check() -> None:
         result = window.live.last_result
         stem = str(result.frame.meta.get("stem", "")) if result else ""
-        if stem.startswith(args.wanted) and window.live.view.boxes and alarm_is_for(result):
+        if result is not None and stem.startswith(args.wanted) and window.live.view.boxes and alarm_is_for(result):
             window.live.pause_button.setChecked(True)
             QTimer.singleShot(1500, shoot)  # let the trend, table and banner settle
         else:
@@ -47,7 +49,11 @@ def main() -> int:
 
     def shoot() -> None:
         result = window.live.last_result  # a frame already on its way when we paused may have replaced it
-        if not str(result.frame.meta.get("stem", "")).startswith(args.wanted) or not alarm_is_for(result):
+        if (
+            not str(result.frame.meta.get("stem", "")).startswith(args.wanted)
+            or not alarm_is_for(result)
+            or not window.live.view.boxes
+        ):
             window.live.pause_button.setChecked(False)
             QTimer.singleShot(50, check)
             return

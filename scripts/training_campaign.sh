@@ -5,6 +5,7 @@
 #
 #   bash scripts/training_campaign.sh            # start both lanes in the background (or resume them)
 #   THREADS=2 bash scripts/training_campaign.sh start converged   # one lane only, with both cores
+#   THREADS=2 bash scripts/training_campaign.sh start ship        # one 100-epoch GRACE-n run that fits a session
 #   bash scripts/training_campaign.sh status     # what each lane is doing
 #   bash scripts/training_campaign.sh stop       # stop both lanes (every run resumes from its last.pt)
 #   bash scripts/training_campaign.sh keep       # copy finished runs' tables to docs/results/campaign (lanes do it too)
@@ -34,12 +35,18 @@ converged() {  # converged ARM SEED: the chosen recipe to convergence (150 epoch
     keep
 }
 
+ship() {  # the model to ship when a session's machine cannot keep a 150-epoch run: 100 epochs, no early stop
+    "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 100 --imgsz 224 --batch 16 --workers 0 \
+        --threads "$THREADS" --out "$OUT/ship100" --arms grace --seeds 0
+    keep
+}
+
 keep() {  # copy every finished run's tables into docs/results/campaign (tracked: experiments/ may not survive)
     local folder name
-    for folder in "$OUT"/converged "$OUT"/study30/*; do
+    for folder in "$OUT"/converged "$OUT"/ship100 "$OUT"/study30/*; do
         [ -f "$folder/runs.csv" ] || continue
         name=$(basename "$folder")
-        [ "$name" = converged ] || name="study30-$name"
+        case $name in converged | ship100) ;; *) name="study30-$name" ;; esac
         mkdir -p "$KEEP/$name"
         cp "$folder"/runs.csv "$folder"/ablation.md "$KEEP/$name/"
         for run in "$folder"/runs/*/val.json; do
@@ -57,6 +64,10 @@ lane_converged() {
     converged yolo11 1
     converged grace 2
     converged yolo11 2
+}
+
+lane_ship() {
+    ship
 }
 
 lane_study() {
@@ -97,7 +108,7 @@ start)
 lane) "lane_$2" && echo "lane $2: all done" ;;
 keep) keep && echo "finished runs' tables copied to $KEEP" ;;
 status)
-    for name in converged study; do
+    for name in converged ship study; do
         pidfile=$LOGS/$name.pid
         state=stopped
         [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && state="running (pid $(cat "$pidfile"))"
@@ -106,7 +117,7 @@ status)
     done
     ;;
 stop)
-    for name in converged study; do
+    for name in converged ship study; do
         pidfile=$LOGS/$name.pid
         [ -f "$pidfile" ] && kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null && echo "lane $name stopped" || true
     done

@@ -12,6 +12,11 @@ muted (``QApplication.beep()``: the system bell, no sound file, nothing download
 not re-raised. The operator acknowledges it (button or F8); the live tab writes that to the review store's audit
 log. Defects already acknowledged do not raise it again while they stay in view (the same classes and places,
 :meth:`grace_core.flagging.FlaggedScene.matches`); anything else does.
+
+**Roll marks** (:class:`RollMarkHit`): the session's roll-mark watch (:mod:`grace_core.rollmarks`) reports each
+repeating defect once per coil, class and pitch; :meth:`Alarm.raise_roll_mark` raises the alarm with it — even over
+a defect alarm already up, since a damaged roll marks every metre of strip until someone checks it. It is shown
+first, names the class, the pitch, the roll diameter it implies and the coil, and is acknowledged like any alarm.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from grace_core.flagging import REPEAT_WINDOW_S, FlagDecision, FlaggedScene, Thresholds
+from grace_core.rollmarks import RollMarkAlarm
 
 REPEAT_S = 4.0  # seconds between sounds while the alarm is unacknowledged
 ALARM_ACKNOWLEDGED = "alarm_acknowledged"  # audit actions (the review store's audit log)
@@ -52,6 +58,76 @@ class AlarmHit:
             "class": self.class_name,
             "score": round(self.score, 4),
             "xyxy": [round(v, 1) for v in self.xyxy],
+            "source": self.source_id,
+            "frame": self.frame_index,
+            "captured_at": self.captured_at,
+        }
+
+
+@dataclass(frozen=True)
+class RollMarkHit(AlarmHit):
+    """A roll mark found on the coil (``score`` 1: it outranks any single defect). ``xyxy`` is unused."""
+
+    pitch_m: float = 0.0
+    diameter_m: float = 0.0
+    coil: str | None = None
+    events: int = 0  # turns with an event of the class …
+    marks: int = 0  # … out of the turns from the first to the last
+    start_m: float = 0.0
+    end_m: float = 0.0
+
+    @classmethod
+    def from_alarm(
+        cls, alarm: RollMarkAlarm, source_id: str = "", frame_index: int = -1, captured_at: float = 0.0
+    ) -> RollMarkHit:
+        mark = alarm.mark
+        return cls(
+            class_id=-1 if mark.class_id is None else int(mark.class_id),
+            class_name=mark.class_name,
+            score=1.0,
+            xyxy=(0.0, 0.0, 0.0, 0.0),
+            source_id=source_id,
+            frame_index=frame_index,
+            captured_at=captured_at,
+            pitch_m=float(mark.pitch_m),
+            diameter_m=float(mark.diameter_m),
+            coil=mark.coil,
+            events=int(mark.events),
+            marks=int(mark.marks),
+            start_m=float(mark.start_m),
+            end_m=float(mark.end_m),
+        )
+
+    @property
+    def key(self) -> tuple[str | None, str, float]:
+        """One alarm per coil, class and pitch (to the millimetre)."""
+        return self.coil, self.class_name, round(self.pitch_m, 3)
+
+    def describe(self) -> str:
+        coil = f", coil {self.coil}" if self.coil else ""
+        return f"ROLL MARK {self.class_name} every {self.pitch_m:.3f} m, roll Ø {self.diameter_m:.3f} m{coil}"
+
+    def advice(self) -> str:
+        """What to do, in words (the live tab's banner)."""
+        coil = f" on coil {self.coil}" if self.coil else ""
+        return (
+            f"Roll mark{coil}: {self.class_name} repeats every {self.pitch_m:.3f} m ({self.events} of {self.marks} "
+            f"turns, {self.start_m:.1f}–{self.end_m:.1f} m) — a roll of ≈ {self.diameter_m * 1000:.0f} mm diameter "
+            "is marking the strip. Check that roll, then acknowledge (F8)."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "roll_mark": {
+                "class": self.class_name,
+                "coil": self.coil,
+                "pitch_m": round(self.pitch_m, 4),
+                "diameter_m": round(self.diameter_m, 4),
+                "events": self.events,
+                "marks": self.marks,
+                "start_m": round(self.start_m, 3),
+                "end_m": round(self.end_m, 3),
+            },
             "source": self.source_id,
             "frame": self.frame_index,
             "captured_at": self.captured_at,
@@ -139,8 +215,9 @@ class Alarm(QObject):
             return False
         if self.active:
             self.frames += 1
-            if hits[0].score > self.hits[0].score:
-                self.hits = tuple(hits)
+            defects = self.defect_hits
+            if not defects or hits[0].score > defects[0].score:
+                self.hits = (*self.roll_marks, *hits)  # a roll mark stays first until acknowledged
             self.changed.emit()
             return False
         if self._already_acknowledged(hits):
@@ -151,6 +228,31 @@ class Alarm(QObject):
         self.raised.emit(self.hits)
         self.changed.emit()
         return True
+
+    def raise_roll_mark(self, hit: RollMarkHit) -> bool:
+        """A roll mark found: raise the alarm with it first (over a defect alarm already up); False when this roll
+        mark (coil, class, pitch) is already up."""
+        if self.active and any(mark.key == hit.key for mark in self.roll_marks):
+            return False
+        if self.active:
+            self.hits = (hit, *self.roll_marks, *self.defect_hits)
+        else:
+            self.hits, self.frames = (hit,), 0
+        self.active, self.raised_at = True, time.time()
+        self._sound()
+        self._timer.start()
+        self.raised.emit(self.hits)
+        self.changed.emit()
+        return True
+
+    @property
+    def roll_marks(self) -> tuple[RollMarkHit, ...]:
+        """The roll marks in the alarm now (newest first)."""
+        return tuple(h for h in self.hits if isinstance(h, RollMarkHit))
+
+    @property
+    def defect_hits(self) -> tuple[AlarmHit, ...]:
+        return tuple(h for h in self.hits if not isinstance(h, RollMarkHit))
 
     def acknowledge(self) -> dict[str, Any] | None:
         """The operator has seen it: silence it and return what was acknowledged (None when nothing was up)."""
@@ -166,7 +268,9 @@ class Alarm(QObject):
             "seconds_to_acknowledge": round(now - (self.raised_at or now), 1),
             "muted": self.muted,
         }
-        self._acknowledged, self._acknowledged_source = _scene(self.hits), self.hits[0].source_id
+        defects = self.defect_hits
+        if defects:  # a roll mark alone leaves the defects acknowledged before as they were
+            self._acknowledged, self._acknowledged_source = _scene(defects), defects[0].source_id
         self.active, self.frames = False, 0
         self.acknowledged.emit(details)
         self.changed.emit()

@@ -5,7 +5,8 @@ heatmap's legend.
   (``FlagDecision.status``, re-decided at once when a threshold moves), **NOT LIVE** (grey) while the picture is
   stale or the source lost — a green OK over a dead camera would be a lie — and "—" before the first frame. The
   word is always there, so the colours are never the only cue.
-* :class:`AlarmStrip`: while the alarm is up, a flashing red strip naming the defect, with *Acknowledge (F8)*.
+* :class:`AlarmStrip`: while the alarm is up, a flashing red strip naming the defect (or the roll mark: class,
+  pitch, roll diameter, coil), with *Acknowledge (F8)*.
 * The sound button mutes or unmutes the alarm's sound (the visual alarm stays).
 """
 
@@ -17,7 +18,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
-from app.live.alarm import Alarm
+from app.live.alarm import Alarm, RollMarkHit
 from app.live.heat_legend import HeatLegend
 from grace_core.flagging import Status
 
@@ -107,7 +108,8 @@ class AlarmStrip(QFrame):
         first = alarm.hits[0]
         at = time.strftime("%H:%M:%S", time.localtime(alarm.raised_at or time.time()))
         more = f" +{len(alarm.hits) - 1}" if len(alarm.hits) > 1 else ""
-        self.text.setText(f"⚠ ALARM  {first.describe()}{more}  {at}")
+        what = first.describe() if isinstance(first, RollMarkHit) else f"ALARM  {first.describe()}"
+        self.text.setText(f"⚠ {what}{more}  {at}")
         frames = f"\n{alarm.frames} frames with alarming defects since it was raised" if alarm.frames > 1 else ""
         self.setToolTip(f"Raised at {at} by:\n" + "\n".join(h.describe() for h in alarm.hits) + frames)
         if not self._flash.isActive():

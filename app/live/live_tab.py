@@ -18,6 +18,12 @@ session switches to it only when it passes, else inspection goes on with the old
 settings hold the last model that loaded: a choice that failed is never remembered. Threshold and quota changes
 are written to the review store's audit log; the quota only changes on Apply (or Enter), after a confirmation when
 it would remove frames.
+
+Coil (below the picture, :mod:`app.live.coil_panel`): the operator applies the coil on the line (the running session
+and the next ones carry it; a new coil restarts its positions at 0 and the map); the live coil map shows that coil's
+defect events by position; a roll mark the session finds raises the alarm once, naming class, pitch and roll
+diameter, and the banner says to check the roll. Beside the coil: when the golden-sample check last passed, and
+*Run golden check* (off the GUI thread, recorded in the audit trail).
 """
 
 from __future__ import annotations
@@ -46,9 +52,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.banner import Banner
-from app.live.alarm import ALARM_ACKNOWLEDGED, ALARM_SOUND_MUTED, Alarm, AlarmThresholds
+from app.live.alarm import ALARM_ACKNOWLEDGED, ALARM_SOUND_MUTED, Alarm, AlarmThresholds, RollMarkHit
 from app.live.alarm_panel import AlarmThresholdsPanel
 from app.live.attention import unboxed
+from app.live.coil_panel import CoilPanel
+from app.live.coil_track import CoilTrack
 from app.live.detections_table import DetectionsTable
 from app.live.frame_view import boxes_for
 from app.live.glance import GlanceBar
@@ -59,28 +67,35 @@ from app.live.section import Section
 from app.live.status_panel import StatusPanel, staleness_message
 from app.live.thresholds_panel import ThresholdsPanel
 from app.live.trend import DefectTrend
-from app.settings import LiveSettings
+from app.plant.link import PlantLink
+from app.settings import LiveSettings, PlantSettings
 from app.wheel_guard import guard_wheel
 from app.workers.flag_saver import FlagSaver
+from app.workers.golden import GoldenOutcome, run_and_record
 from app.workers.inspection import DisplayUpdate, LiveController, ModelChoice, engine_loader_for, load_checked_engine
 from app.workers.oneshot import OneShot
+from app.workers.progress_job import ProgressJob
 from grace_core.devices import probe_cameras, torch_devices
 from grace_core.engine.base import Engine
 from grace_core.engine.factory import BACKENDS
 from grace_core.errors import GraceError
 from grace_core.flagging import FlagDecision, Thresholds, decide
+from grace_core.golden import last_golden_check
 from grace_core.inspection import FrameResult, InspectionSession, SessionStarted
+from grace_core.rollmarks import RollMark
 from grace_core.sources.types import SourceState
 from grace_core.store import STORE_ERRORS, audit_events
-from grace_core.store.review_store import ReviewStore, default_root, store_exists
+from grace_core.store.review_store import ReviewStore, store_exists
 
 log = logging.getLogger(__name__)
 
+GOLDEN_REREAD_MS = 5 * 60 * 1000  # the last golden check is re-read this often (another station or the CLI may run one)
 NO_UPDATE_WARNING_S = 3.0  # the worker reports at least 4 times a second; longer silence means it is stuck
 THRESHOLDS_SETTLE_MS = 1500  # a threshold change is audited once it has rested this long: a drag is one record
 GB = 1024**3
 SIDE_WIDTH = 380  # the side panel's starting width: wide enough for every control without a horizontal scrollbar
 TABLE_WIDTH = 440  # the detections table's starting width: every column whole, "rolled-in_scale" included
+COIL_PANEL_HEIGHT = 170  # the coil row and map below the picture: the map readable, the picture still the largest
 SECTIONS_OPEN = {"source": True, "status": True, "thresholds": True, "picture": True, "alarm": False, "model": False}
 
 
@@ -90,10 +105,17 @@ class LiveTab(QWidget):
     model_rejected = Signal(str, str)  # the model spec that did not load, and why (the old model goes on)
     controls_changed = Signal()  # running, paused or stopped: the window's menu follows
 
-    def __init__(self, settings: LiveSettings, store_root: Path | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: LiveSettings,
+        store_root: Path | str | None = None,
+        parent: QWidget | None = None,
+        plant: PlantSettings | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.store_root = store_root or default_root()
+        self.plant = PlantLink(plant or PlantSettings(), store_root)  # store_root (tests) overrides the plant's store
+        self.store_root = self.plant.review_location
         self.controller = LiveController(self)
         self.engine_info = None
         self.last_result: FrameResult | None = None
@@ -120,6 +142,12 @@ class LiveTab(QWidget):
         self._save_rate = SaveRate()
         self._saved = 0  # frames the running session's saver has written
         self.alarm = Alarm(self)
+        self._coil = ""  # the coil the operator applied: the running session's and the next ones'
+        self.coil_track = CoilTrack()
+        self._roll_marks: list[RollMark] = []  # the roll marks found on the coil shown, for its map
+        self._roll_keys: set[tuple] = set()  # roll marks alarmed for: once per coil, class and pitch
+        self._golden_job: ProgressJob | None = None
+        self._golden_shown_at = 0.0  # when the check shown ran (a store read older than it is not shown)
         self._build()
         self._restore()  # before connecting: restoring one widget must not save another's unrestored value
         self._connect()
@@ -127,7 +155,10 @@ class LiveTab(QWidget):
         self._watchdog.start()
         self._slow_timer = QTimer(self, interval=1000, timeout=self._refresh_slow)
         self._slow_timer.start()
+        self._golden_timer = QTimer(self, interval=GOLDEN_REREAD_MS, timeout=self.refresh_golden)
+        self._golden_timer.start()
         self._probe()
+        self.refresh_golden()
 
     # -- layout -------------------------------------------------------------------------------------------------
 
@@ -151,8 +182,16 @@ class LiveTab(QWidget):
         left_layout.setSpacing(2)
         left_layout.addWidget(self.glance)
         left_layout.addWidget(self.banner)
+        self.coil_panel = CoilPanel()
+        self.coil_splitter = QSplitter(Qt.Orientation.Vertical)  # the picture over the coil row and map
+        self.coil_splitter.addWidget(self.view)
+        self.coil_splitter.addWidget(self.coil_panel)
+        self.coil_splitter.setStretchFactor(0, 1)
+        self.coil_splitter.setStretchFactor(1, 0)
+        self.coil_splitter.setCollapsible(0, False)
+        self.coil_splitter.setSizes([600 - COIL_PANEL_HEIGHT, COIL_PANEL_HEIGHT])
         self.picture_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.picture_splitter.addWidget(self.view)
+        self.picture_splitter.addWidget(self.coil_splitter)
         self.picture_splitter.addWidget(self.bottom_splitter)
         self.picture_splitter.setStretchFactor(0, 3)
         self.picture_splitter.setStretchFactor(1, 1)
@@ -309,6 +348,8 @@ class LiveTab(QWidget):
         self.quota.valueChanged.connect(self._on_quota_edited)
         self.quota.lineEdit().returnPressed.connect(self.apply_quota)
         self.quota_apply.clicked.connect(self.apply_quota)
+        self.coil_panel.bar.applied.connect(self.set_coil)
+        self.coil_panel.golden.run_clicked.connect(self.run_golden_check)
         self.controller.session_started.connect(self._on_started)
         self.controller.update.connect(self._on_update)
         self.controller.failed.connect(self._on_failed)
@@ -389,6 +430,45 @@ class LiveTab(QWidget):
         self._audit(ALARM_ACKNOWLEDGED, details)
         return True
 
+    def set_coil(self, coil: str) -> None:
+        """The operator applied a coil id: the running session's events carry it from now on (positions restart
+        at 0), the next session starts with it, and the coil map starts afresh."""
+        self._coil = coil.strip()
+        session = self.controller.session
+        if session is not None:
+            session.set_coil(self._coil or None)
+        self._roll_keys.clear()
+        self._reset_coil(self._coil or None)
+
+    def run_golden_check(self) -> None:
+        """Check the live model and thresholds on the reference images (beside inspection, off the GUI thread)
+        and record it in the audit trail; the status beside the coil shows the outcome."""
+        if self._golden_job is not None:
+            return
+        choice = self._running_model or self._saved_choice()
+        thresholds, store = self.settings.thresholds_value(), self.store_root
+
+        def check(progress) -> GoldenOutcome:
+            return run_and_record(choice.spec, choice.backend, thresholds, store, progress)
+
+        job = ProgressJob(check, "golden-check", self)
+        job.progress.connect(self.coil_panel.golden.show_running)
+        job.done.connect(self._on_golden_done)
+        job.failed.connect(self._on_golden_failed)
+        self._golden_job = job
+        self.coil_panel.golden.show_running()
+        self._oneshots.append(job.start())
+
+    def refresh_golden(self) -> None:
+        """Re-read when the golden check last ran from the review store (off the GUI thread: it may be a server)."""
+        if self._golden_job is not None:
+            return
+        root = self.store_root
+        job = OneShot(lambda: last_golden_check(root), "golden-last", self)
+        job.done.connect(self._on_golden_read)
+        job.failed.connect(lambda message: log.warning("last golden check unavailable: %s", message))
+        self._oneshots.append(job.start())
+
     def set_alarm_muted(self, muted: bool) -> None:
         """Mute or unmute the alarm's sound (the visual alarm stays); remembered and audited."""
         if muted == self.settings.alarm_muted and muted == self.alarm.muted:
@@ -442,12 +522,14 @@ class LiveTab(QWidget):
             self._thresholds_timer.stop()
             self._record_thresholds()
         self._check_job = None  # a check still running closes its engine when it ends (see _on_model_checked)
+        self._golden_timer.stop()
         self.controller.stop()
         for job in self._oneshots:
             job.join(timeout=5.0)
         if self._store is not None:
             self._store.close()
             self._store = None
+        self.plant.close()  # the spool forwards what it can, briefly; the rest goes at the next start
 
     # -- worker events ------------------------------------------------------------------------------------------
 
@@ -488,6 +570,7 @@ class LiveTab(QWidget):
             self.trend.add(result.decision, result.frame.timestamp)
         for hits in item.alarm_frames:  # every frame's, including frames the screen skipped
             self.alarm.offer(hits)
+        self._take_coil(item)
         self.status.show_update(update, item.display_dropped, item.repeats)
         self.flagged_count.emit(update.stats.flagged)
         if update.stats.saving is not None:
@@ -507,6 +590,8 @@ class LiveTab(QWidget):
             )
         elif message is not None:
             self.banner.show_message(*message)
+        elif self.alarm.active and self.alarm.roll_marks:  # what to do about a damaged roll, until acknowledged
+            self.banner.show_message("warning", self.alarm.roll_marks[0].advice())
         elif self._model_notice is not None:  # the picture is live: say what became of the model chosen
             self.banner.show_message(*self._model_notice)
         else:
@@ -560,6 +645,56 @@ class LiveTab(QWidget):
         self.table.setRowCount(0)
         self.status.picture.setText("—")
         self._show_verdict()
+        self._reset_coil(self._coil or None)  # a new session's positions restart at 0: so does the map
+
+    def _reset_coil(self, coil: str | None) -> None:
+        """Show ``coil`` from its start: an empty map, no roll marks."""
+        self.coil_track.reset(coil)
+        self._roll_marks.clear()
+        self.coil_panel.map_view.clear()
+        self.coil_panel.bar.show_position(self.coil_track.describe())
+
+    def _take_coil(self, item: DisplayUpdate) -> None:
+        """The update's coil, position, closed events (for the map) and roll marks (for the alarm)."""
+        track = self.coil_track
+        session = self.controller.session
+        current = session.coil_clock.coil if session is not None else track.coil
+        if current != track.coil:  # changed in the session, not here: the plant's level-2 system sent a new coil
+            self._coil = current or ""
+            self.coil_panel.bar.set_applied(self._coil)
+            self._reset_coil(current)
+        if item.coil == track.coil and item.coil_m is not None:
+            track.position_m = item.coil_m
+        track.add(item.events)
+        result = item.update.result
+        for found in item.roll_marks:
+            frame = result.frame if result is not None else None
+            hit = RollMarkHit.from_alarm(
+                found, frame.source_id if frame else "", frame.index if frame else -1, frame.timestamp if frame else 0.0
+            )
+            if hit.key in self._roll_keys:
+                continue
+            self._roll_keys.add(hit.key)
+            if found.mark.coil == track.coil:
+                self._roll_marks.append(found.mark)
+            self.alarm.raise_roll_mark(hit)
+        self.coil_panel.bar.show_position(track.describe())
+        names = self.engine_info.class_names if self.engine_info is not None else ()
+        self.coil_panel.map_view.show_track(track, names, self._roll_marks)
+
+    def _on_golden_done(self, outcome: GoldenOutcome) -> None:
+        self._golden_job = None
+        self._golden_shown_at = outcome.result.checked_at
+        self.coil_panel.golden.show_result(outcome.result, outcome.record_error)
+
+    def _on_golden_failed(self, message: str) -> None:
+        self._golden_job = None
+        self.coil_panel.golden.show_error(message)
+
+    def _on_golden_read(self, last) -> None:
+        """A store read: shown unless a check is running or one just run is newer than what was read."""
+        if self._golden_job is None and (last.time if last is not None else 0.0) >= self._golden_shown_at:
+            self.coil_panel.golden.show_last(last)
 
     def _redecide(self) -> None:
         """Apply the thresholds on screen to the newest result (pure core logic, cheap)."""
@@ -623,7 +758,13 @@ class LiveTab(QWidget):
             thresholds=self.settings.thresholds_value(),
             store_factory=None,  # flagged frames are saved by the worker's FlagSaver, which skips repeats
             engine_loader=engine_loader_for(engine),
+            sinks=self.plant.sinks(),  # Settings ▸ Plant connection: opened in the background, closed with the session
+            context=self.plant.context(self.settings.source),  # this station, the source without its password
+            coil_from=self.plant.coil_from,  # the plant's coil id, applied with set_coil while the session runs
+            coil_wait_s=self.plant.coil_wait_s,
         )
+        if self._coil:  # the coil the operator applied goes on with the new session
+            session.set_coil(self._coil)
         self._starting_model = choice
         self.pause_button.setChecked(False)
         self._loading = True
@@ -737,6 +878,30 @@ class LiveTab(QWidget):
         """The running session's saver of flagged frames (called on the worker's thread)."""
         return FlagSaver(self._open_writer_store, self.settings.repeat_window_s)
 
+    def use_plant(self, plant: PlantSettings) -> bool:
+        """Use new plant settings (Settings ▸ Plant connection…): flagged frames go to their store from now on, and
+        a running session restarts with their sinks, station and coil source. True if inspection was restarted.
+
+        The previous central store's spool keeps what it has not forwarded yet: it goes when that store is used again.
+        """
+        running = self.controller.running
+        self.controller.stop()  # the session closes its sinks and coil reader; its saver writes what is pending
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        with self._writer_lock:
+            self._writer_stores = []
+        old, self.plant = self.plant, PlantLink(plant)
+        old.close(flush_s=0.0)
+        self.store_root = self.plant.review_location
+        self.status.storage.setText("—")  # until the new store's first frame
+        self._show_store_usage()
+        if running:
+            self.start()
+        else:
+            self._update_buttons()
+        return running
+
     # -- thresholds and quota: deliberate, and audited -------------------------------------------------------
 
     def _record_thresholds(self) -> None:
@@ -784,8 +949,8 @@ class LiveTab(QWidget):
 
     def _usage_bytes(self) -> int | None:
         try:
-            if self._store is None and store_exists(self.store_root):
-                self._store = ReviewStore.open(self.store_root, quota_bytes=int(self.settings.quota_gb * GB))
+            if self._store is None and store_exists(self.plant.disk_root):
+                self._store = ReviewStore.open(self.plant.disk_root, quota_bytes=int(self.settings.quota_gb * GB))
             return self._store.usage_bytes() if self._store is not None else None
         except (GraceError, *STORE_ERRORS) as exc:
             log.warning("review store usage unavailable: %s", exc)
@@ -794,7 +959,7 @@ class LiveTab(QWidget):
     def _open_writer_store(self) -> ReviewStore:
         """The session writer's store (called on the writer's thread), with today's quota; kept (weakly) so that
         Apply changes the quota it enforces at once."""
-        store = ReviewStore.open(self.store_root, quota_bytes=int(self.settings.quota_gb * GB))
+        store = self.plant.open_writer_store(quota_bytes=int(self.settings.quota_gb * GB))  # local, or the spool
         with self._writer_lock:
             self._writer_stores = [ref for ref in self._writer_stores if ref() is not None] + [weakref.ref(store)]
         return store
@@ -833,10 +998,11 @@ class LiveTab(QWidget):
         if self.controller.running:
             self._save_rate.add(time.monotonic(), self._saved)
         try:
-            if self._store is None:
-                if not store_exists(self.store_root):
+            self.status.show_spool(self.plant.spool_status())  # a central store: this station's backlog
+            if self._store is None:  # the local folder the quota bounds: the store, or the central store's spool
+                if not store_exists(self.plant.disk_root):
                     return
-                self._store = ReviewStore.open(self.store_root, quota_bytes=int(self.settings.quota_gb * 1024**3))
+                self._store = ReviewStore.open(self.plant.disk_root, quota_bytes=int(self.settings.quota_gb * 1024**3))
             used, quota = self._store.usage_bytes(), int(self.settings.quota_gb * 1024**3)
             self.status.show_storage(used, quota)
             if self.controller.running:

@@ -4,11 +4,15 @@ that says when the picture is not live."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
+from app.plant.status_text import sinks_text, spool_text
 from grace_core.inspection import InspectionUpdate
+from grace_core.sinks import SinkStats
 from grace_core.sources.types import SourceState
+from grace_core.store.spool import SpoolStatus
 
 STATE_TEXT = {
     SourceState.CONNECTING: "connecting",
@@ -98,6 +102,17 @@ class StatusPanel(QWidget):
             ("Quota", self.quota_forecast),
         ):
             layout.addRow(label, widget)
+        self.sinks = QLabel("—")  # each sink's deliveries and drops; a failure is a warning, never a stop
+        self.sinks.setWordWrap(True)
+        self.sinks.setToolTip("Where results go besides the review store (Settings ▸ Plant connection…)")
+        self.spool = QLabel("—")  # a central store: reachable or not, and the frames waiting in this station's spool
+        self.spool.setWordWrap(True)
+        self.spool.setToolTip(
+            "Flagged frames are saved here first and forwarded to the central store in order; "
+            "nothing is lost while it is unreachable (up to the store quota)"
+        )
+        layout.addRow("Plant outputs", self.sinks)
+        layout.addRow("Central store", self.spool)
 
     def show_model(self, text: str | None, path: str = "") -> None:
         """Name the model inspecting now; None: no model runs (stopped, or the one chosen did not load)."""
@@ -116,8 +131,17 @@ class StatusPanel(QWidget):
         how = f"sliced into {tiles} tiles" if tiles else "inspected whole"
         self.picture.setText(f"{width} × {height} px, {how}")
 
+    def show_sinks(self, sinks: Sequence[SinkStats]) -> None:
+        text, warning = sinks_text(sinks)
+        _show(self.sinks, text, warning)
+
+    def show_spool(self, status: SpoolStatus | None) -> None:
+        text, warning = spool_text(status)
+        _show(self.spool, text, warning)
+
     def show_update(self, update: InspectionUpdate, display_dropped: int, repeats: int = 0) -> None:
         stats = update.stats
+        self.show_sinks(stats.sinks)
         self.state.setText(STATE_TEXT[update.state] + (" (paused)" if update.paused else ""))
         self.fps.setText(f"{stats.fps:.1f} fps")
         if stats.latency_p50_ms is not None:
@@ -141,3 +165,12 @@ class StatusPanel(QWidget):
     def show_storage(self, used_bytes: int, quota_bytes: int) -> None:
         self.storage.setText(f"{used_bytes / 2**20:.1f} MB of {quota_bytes / 2**30:.1f} GB")
         self.storage.setToolTip("When the quota is full, the oldest unreviewed frames are removed first")
+
+
+WARNING_STYLE = "QLabel { background:#f2b705; color:black; padding:1px 3px; }"
+
+
+def _show(label: QLabel, text: str, warning: bool) -> None:
+    """``text`` in ``label``, on the banner's warning colour when something needs the operator's attention."""
+    label.setText(text)
+    label.setStyleSheet(WARNING_STYLE if warning else "")

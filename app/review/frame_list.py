@@ -11,7 +11,7 @@ from grace_core.store import FrameFilter, ReviewStore
 from grace_core.store.records import FrameRecord
 
 PAGE_SIZE = 200
-COLUMNS = ("time", "source", "status", "classes", "verdict")
+COLUMNS = ("time", "source", "station", "status", "classes", "verdict")  # station: who flagged it (a central store)
 VERDICT_TEXT = {None: "–", "defect": "defect", "false_alarm": "false alarm", "unsure": "unsure"}
 
 Index = QModelIndex | QPersistentModelIndex
@@ -109,6 +109,8 @@ class FrameListModel(QAbstractTableModel):
             return time.strftime("%m-%d %H:%M:%S", time.localtime(record.captured_at))
         if column == "source":
             return record.source_id
+        if column == "station":
+            return record.station
         if column == "status":
             return record.status
         if column == "classes":

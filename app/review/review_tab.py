@@ -51,7 +51,7 @@ from grace_core.errors import GraceError, StoreError
 from grace_core.paths import free_path, user_data_dir
 from grace_core.review.labels import BoxLabel, below_flag, label_plan
 from grace_core.store import STORE_ERRORS as STORE_FAILURES
-from grace_core.store import FrameFilter, NoStoreError, ReviewStore
+from grace_core.store import FrameFilter, NoStoreError, ReviewStore, StoreLocation
 from grace_core.store.facets import Facets
 from grace_core.store.records import DetectionRecord, FrameRecord
 from grace_core.store.review_store import default_root
@@ -80,7 +80,7 @@ T = TypeVar("T")
 class ReviewTab(QWidget):
     dataset_exported = Signal(str)  # data.yaml of an exported dataset, ready for the training tab
 
-    def __init__(self, store_root: Path | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, store_root: Path | str | StoreLocation | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store_root = store_root or default_root()
         self.store: ReviewStore | None = None
@@ -126,6 +126,8 @@ class ReviewTab(QWidget):
         self.period.addItems(list(PERIODS))
         self.source_filter = QComboBox()
         self.model_filter = QComboBox()
+        self.station_filter = QComboBox()
+        self.station_filter.setToolTip("the station that flagged the frame (a central store holds several)")
         self.refresh_button = QPushButton("Refresh")
         filters = QHBoxLayout()
         for label, widget in (
@@ -134,6 +136,7 @@ class ReviewTab(QWidget):
             ("When", self.period),
             ("Source", self.source_filter),
             ("Model", self.model_filter),
+            ("Station", self.station_filter),
         ):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
@@ -248,7 +251,10 @@ class ReviewTab(QWidget):
         return right
 
     def _connect(self) -> None:
-        for combo in (self.class_filter, self.verdict_filter, self.period, self.source_filter, self.model_filter):
+        for combo in (
+            self.class_filter, self.verdict_filter, self.period, self.source_filter, self.model_filter,
+            self.station_filter,
+        ):  # fmt: skip
             combo.currentIndexChanged.connect(lambda *_: self.apply_filters())
         self.uncertain_only.toggled.connect(lambda *_: self.apply_filters())
         self.refresh_button.clicked.connect(self.refresh)
@@ -334,6 +340,7 @@ class ReviewTab(QWidget):
             (self.class_filter, self.facets.class_names),
             (self.source_filter, self.facets.sources),
             (self.model_filter, self.facets.models),
+            (self.station_filter, self.facets.stations),
         ):
             _refill(combo, [ANY, *values])
         self._refill_class_choices()
@@ -375,6 +382,8 @@ class ReviewTab(QWidget):
             values["source_id"] = self.source_filter.currentText()
         if self.model_filter.currentText() not in ("", ANY):
             values["model_id"] = self.model_filter.currentText()
+        if self.station_filter.currentText() not in ("", ANY):
+            values["station"] = self.station_filter.currentText()
         if self.uncertain_only.isChecked():
             values["status"] = "uncertain"
         seconds = PERIODS.get(self.period.currentText())
@@ -452,7 +461,8 @@ class ReviewTab(QWidget):
         self._show_boxes()
         when = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(record.captured_at))
         self.frame_info.setText(
-            f"Frame {record.id} · {when} · {record.source_id} (frame {record.frame_index}) · "
+            f"Frame {record.id} · {when} · station {record.station or '?'} · {record.source_id} "
+            f"(frame {record.frame_index}) · "
             f"{record.width}×{record.height} · flagged {record.status} by {record.model_id} ({record.model_hash[:10]})"
         )
         self._show_verdict()
@@ -816,6 +826,23 @@ class ReviewTab(QWidget):
         except STORE_ERRORS as error:
             self.banner.show_message("error", f"Not saved: {error}")
             raise
+
+    def set_store(self, where: Path | str | StoreLocation) -> None:
+        """Review another store (Settings ▸ Plant connection…): a folder, ``sqlite:///…`` or ``postgresql://…``.
+        The comment being typed is saved first; the undo steps belong to the old store and are dropped."""
+        self._save_comment()
+        self._close_store()
+        self.store_root = where
+        self.undo_stack = UndoStack()
+        self._update_undo()
+        self.current = None
+        self.model.reset(None, FrameFilter())
+        self.count_label.setText("")
+        self.view.clear(self.view.placeholder)
+        self._set_frame_controls(False)
+        self.banner.clear_message()
+        if self.isVisible():
+            self.refresh()
 
     def shutdown(self) -> None:
         self._save_comment()  # closing the app keeps what was typed

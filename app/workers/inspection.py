@@ -11,7 +11,9 @@ checks a new model that way beside the running one, off the GUI thread, and swit
 Per frame, on this thread and never skipped (a frame the screen does not draw still counts): flagged frames go to
 the :class:`~app.workers.flag_saver.FlagSaver` (repeats of an unchanged scene are not saved), the alarm rule is
 applied (:func:`app.live.alarm.alarm_hits`; hits of frames the screen skipped are carried to the next one it
-takes), and the strong-attention regions are found (:func:`app.live.attention.strong_regions`).
+takes), and the strong-attention regions are found (:func:`app.live.attention.strong_regions`). Likewise the
+frames' closed defect events and roll-mark alarms are carried to the next update the GUI takes (the coil map and the
+roll-mark alarm must not miss a frame the screen skipped), with the coil and how far along it the line is.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from app.live.attention import Box, strong_regions
 from app.workers.flag_saver import FlagSaver
 from grace_core.engine.base import Engine, EngineInfo
 from grace_core.errors import GraceError, ModelError
+from grace_core.events import DefectEvent
 from grace_core.inspection import InspectionSession, InspectionUpdate, SessionStarted
 from grace_core.models import SHIPPED, resolve_model
 from grace_core.render import DEFAULT_HEAT_RANGE, heat_strength
+from grace_core.rollmarks import RollMarkAlarm
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +107,16 @@ def engine_loader_for(engine: Engine | None = None) -> Callable[[str | Path, str
 
 
 MAX_CARRIED_ALARMS = 50  # frames' alarm hits kept for the GUI while it is not taking results
+MAX_CARRIED_EVENTS = 5000  # closed defect events kept for the GUI while it is not taking results
 
 
 @dataclass(frozen=True)
 class DisplayUpdate:
     """An update plus the Qt images of its frame and heatmap (None for status-only updates), the strong-attention
     regions of its heatmap, the alarm hits of every frame since the GUI last took one (one tuple per frame), and
-    how many flagged frames were not saved as repeats of an unchanged scene."""
+    how many flagged frames were not saved as repeats of an unchanged scene. ``events`` and ``roll_marks``: the
+    defect events closed and the roll-mark alarms raised by every frame since the GUI last took one; ``coil`` and
+    ``coil_m``: the coil on the line and the metres of it passed (None: not known), at this update."""
 
     update: InspectionUpdate
     frame_image: QImage | None
@@ -118,6 +125,10 @@ class DisplayUpdate:
     attention: tuple[Box, ...] = ()
     alarm_frames: tuple[tuple[AlarmHit, ...], ...] = ()
     repeats: int = 0
+    events: tuple[DefectEvent, ...] = ()
+    roll_marks: tuple[RollMarkAlarm, ...] = ()
+    coil: str | None = None
+    coil_m: float | None = None
 
 
 class InspectionWorker(QObject):
@@ -192,8 +203,10 @@ class InspectionWorker(QObject):
             update = replace(update, stats=replace(update.stats, saving=saver.stats()), result=result)
             repeats = saver.repeats
         self._last = update
+        clock = self.session.coil_clock
+        coil = {"coil": clock.coil, "coil_m": clock.position_m()}
         if result is None:
-            return DisplayUpdate(update, None, None, repeats=repeats)
+            return DisplayUpdate(update, None, None, repeats=repeats, **coil)
         frame = result.frame
         frame_image = bgr_to_qimage(frame.image)
         heat = result.prediction.heatmap
@@ -207,18 +220,23 @@ class InspectionWorker(QObject):
             result.decision, names, result.thresholds, self.alarm_thresholds, frame.source_id, frame.index,
             frame.timestamp,
         )  # fmt: skip
-        return DisplayUpdate(update, frame_image, heat_image, 0, attention, (hits,) if hits else (), repeats)
+        return DisplayUpdate(
+            update, frame_image, heat_image, 0, attention, (hits,) if hits else (), repeats,
+            result.events.closed, tuple(result.roll_marks), **coil,
+        )  # fmt: skip
 
     def _offer(self, new: DisplayUpdate) -> None:
         with self._lock:
             old = self._slot
             if old is not None:
                 carried = (old.alarm_frames + new.alarm_frames)[-MAX_CARRIED_ALARMS:]  # never lose an alarm
+                events = (old.events + new.events)[-MAX_CARRIED_EVENTS:]
+                rolls, coil = old.roll_marks + new.roll_marks, {"coil": new.coil, "coil_m": new.coil_m}
                 if old.update.result is not None and new.update.result is None:  # keep the unseen frame
                     new = replace(old, update=replace(new.update, result=old.update.result), repeats=new.repeats)
                 elif old.update.result is not None:
                     self.display_dropped += 1
-                new = replace(new, alarm_frames=carried)
+                new = replace(new, alarm_frames=carried, events=events, roll_marks=rolls, **coil)
             self._slot = replace(new, display_dropped=self.display_dropped)
             notify = old is None
         if notify:

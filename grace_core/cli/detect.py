@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 DEFAULT_FLAG = 0.5  # as the app's default flag threshold
 DEFAULT_MAX_RECONNECTS = 10  # headless: about a minute of backoff (0.5 s doubling to 10 s) without a frame
 BACKOFF_MAX_S = 10.0
-COIL_WAIT_S = 3.0  # --coil-from: how long to wait for the plant's current coil id before inspecting
 
 
 def add_parser(commands) -> None:
@@ -189,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
     from grace_core.engine import load_engine
     from grace_core.inspection import InspectionSession, SessionStarted
     from grace_core.models import resolve_model
+    from grace_core.plant import COIL_WAIT_S, check_coil_url
     from grace_core.sinks import InspectionContext, open_sink
     from grace_core.sources import open_source, redact_url
 
@@ -215,6 +215,8 @@ def run(args: argparse.Namespace) -> int:
         iou=args.iou,
         visible=None if wanted is None else frozenset(names[i] for i in wanted),
     )  # the app's verdicts: same model, thresholds and source give the same flags headless and in the window
+    if args.coil_from:
+        check_coil_url(args.coil_from)  # a URL no reader takes is bad input, said before anything opens
     source = open_source(args.source, live_options=_reconnect_policy(args))  # camera:N, URLs, files, folders, demo
     info = source.info
     offline = not info.live  # a folder or a file: every frame's outputs are written, however long it takes
@@ -229,8 +231,9 @@ def run(args: argparse.Namespace) -> int:
         sinks=sinks,
         context=context,
         coil_clock=CoilClock(args.coil, line_speed_m_min=args.line_speed),
+        coil_from=args.coil_from,  # followed while the session runs; waited for so the first events carry it
+        coil_wait_s=COIL_WAIT_S,
     )
-    reader = coil_reader(args, session)
     total = min(x for x in (info.length, args.max_frames) if x) if (info.length or args.max_frames) else None
     counts: Counter[str] = Counter()
     events: Counter[str] = Counter()
@@ -259,9 +262,6 @@ def run(args: argparse.Namespace) -> int:
         if not info.live:
             raise  # e.g. a folder with no readable image: bad input, as before
         failure = error  # a camera or stream gave up: keep what came and say why in the summary
-    finally:
-        if reader is not None:
-            reader.close()
     stats = source.stats()
     status, message, code = _outcome(source, frames, interrupted, failure)
     summary = {
@@ -296,19 +296,6 @@ def run(args: argparse.Namespace) -> int:
     if message and failure is None:  # a source that gave up has logged its message already
         print(f"error: {message}", file=sys.stderr)
     return code
-
-
-def coil_reader(args: argparse.Namespace, session):
-    """``--coil-from``: the plant's coil id, applied to the session whenever it changes. Waits a moment for the
-    current one (the level-2 system's retained message), so the first frames already carry it."""
-    if not args.coil_from:
-        return None
-    from grace_core.plant import open_coil_reader
-
-    reader = open_coil_reader(args.coil_from, session.set_coil)
-    if not reader.wait_for_coil(COIL_WAIT_S):
-        log.warning(f"{reader.name}: no coil id yet; events carry {args.coil or 'no coil'} until one arrives")
-    return reader
 
 
 def output_sinks(args: argparse.Namespace, info, offline: bool) -> list:

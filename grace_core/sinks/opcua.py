@@ -422,6 +422,15 @@ def _check_port_free(endpoint: Endpoint) -> None:
             probe.bind(address)
 
 
+def check_port_free(endpoint: Endpoint) -> None:
+    """Whether a server could listen at ``endpoint`` now (a settings form's "Test"); raises :class:`GraceError`
+    saying why not, as starting the server would (port in use, address not on this machine, name unknown)."""
+    try:
+        _check_port_free(endpoint)
+    except OSError as error:
+        raise _start_error(endpoint, error) from error
+
+
 def _start_error(endpoint: Endpoint, error: BaseException) -> GraceError:
     if isinstance(error, GraceError):
         return error

@@ -26,6 +26,10 @@ from grace_core.sinks.base import Sink
 SinkFactory = Callable[..., Sink]
 _FACTORIES: dict[str, SinkFactory] = {}
 _SUFFIXES = {".jsonl": "jsonl", ".csv": "csv", ".avi": "video"}
+_URL_SCHEMES = ("mqtt", "mqtts", "opcua", "opc.tcp")  # their factories take the whole URL
+_EXAMPLES = {"jsonl": "detections.jsonl", "csv": "detections.csv", "events": "events.jsonl", "images": "annotated",
+             "video": "annotated.avi"}  # fmt: skip
+_FILE_SCHEMES = tuple(_EXAMPLES)
 
 
 def register_sink(scheme: str, factory: SinkFactory) -> None:
@@ -41,11 +45,18 @@ def sink_schemes() -> tuple[str, ...]:
 def open_sink(spec: str, **options: Any) -> Sink:
     """The sink ``spec`` names; ``options`` go to its factory (e.g. ``wait_when_full=True`` for file sinks of an
     offline run). Raises :class:`GraceError` naming the spec for anything unknown."""
+    scheme, rest = resolve_sink(spec)
+    return _FACTORIES[scheme](rest, **options)
+
+
+def resolve_sink(spec: str) -> tuple[str, str]:
+    """(scheme, what its factory is given) for ``spec``, without opening anything; :class:`GraceError` if no sink
+    takes it."""
     _register_builtins()
     text = str(spec).strip()
     scheme, sep, rest = text.partition(":")
     scheme = scheme.lower()
-    if scheme in ("mqtt", "mqtts", "opcua", "opc.tcp"):
+    if scheme in _URL_SCHEMES:
         rest = text  # the whole URL
     elif not sep or scheme not in _FACTORIES or len(scheme) == 1:  # "C:\\…" is a drive, not a scheme
         kind = _SUFFIXES.get(Path(text).suffix.lower())
@@ -54,7 +65,35 @@ def open_sink(spec: str, **options: Any) -> Sink:
         scheme, rest = kind, text
     if scheme not in _FACTORIES:
         raise GraceError(f"unknown sink {text!r}: use one of {', '.join(f'{s}:…' for s in sink_schemes())}")
-    return _FACTORIES[scheme](rest, **options)
+    return scheme, rest
+
+
+def check_sink(spec: str) -> str:
+    """Check ``spec`` as :func:`open_sink` would read it, without opening anything (no file, server or connection):
+    the scheme, the URL's parts (MQTT broker and topic, OPC UA port), a file's path, a store's location. Returns
+    the scheme; raises :class:`GraceError` saying what is wrong (a settings form shows it beside the field)."""
+    scheme, rest = resolve_sink(spec)
+    if scheme in ("mqtt", "mqtts"):
+        from grace_core.plant.mqtt import parse_mqtt_url
+
+        parse_mqtt_url(rest)
+    elif scheme in ("opcua", "opc.tcp"):
+        from grace_core.sinks.opcua import parse_endpoint
+
+        parse_endpoint(rest)
+    elif scheme == "store":
+        from grace_core.store.location import parse_location
+        from grace_core.store.review_store import default_root
+
+        if not rest.strip():
+            raise GraceError(f"{spec}: no store after 'store:'; e.g. store:postgresql://inspect@qa-db:5432/grace")
+        try:
+            parse_location(rest, default_root())
+        except GraceError as error:
+            raise GraceError(f"{spec}: {error}") from error
+    elif scheme in _FILE_SCHEMES and not rest.strip():
+        raise GraceError(f"{spec}: no file or folder after '{scheme}:'; e.g. {scheme}:/data/line1/{_EXAMPLES[scheme]}")
+    return scheme
 
 
 def _register_builtins() -> None:

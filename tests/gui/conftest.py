@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers.mqtt_broker import broker  # noqa: F401 (fixture: a real MQTT broker on 127.0.0.1)
+from helpers.pg_fixtures import central_url, pg_server, pg_session  # noqa: F401 (fixtures: a real PostgreSQL)
 
 from app.qt_env import drop_opencv_qt_paths
 
@@ -38,16 +40,19 @@ def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def make_window(qtbot, tmp_path: Path) -> Iterator[Callable[..., object]]:
-    """``make_window(**settings)`` → a shown MainWindow with its own review store; closed at teardown."""
+    """``make_window(**settings)`` → a shown MainWindow with its own review store (or, given ``plant`` settings and
+    no ``store_root``, the plant settings' store); closed at teardown."""
     from app.main_window import MainWindow
     from app.settings import LiveSettings
 
     windows = []
 
-    def make(store_root: Path | None = None, training=None, **values: object):
+    def make(store_root: Path | str | None = None, training=None, plant=None, **values: object):
         settings = LiveSettings(**values)
+        if store_root is None and plant is None:
+            store_root = tmp_path / "review"
         window = MainWindow(
-            settings, store_root=store_root or tmp_path / "review", training=training, runs_root=tmp_path / "runs"
+            settings, store_root=store_root, training=training, runs_root=tmp_path / "runs", plant=plant
         )
         qtbot.addWidget(window)
         window.show()

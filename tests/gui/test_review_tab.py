@@ -8,6 +8,7 @@ import pytest
 from helpers.flagged_frames import T0, make_store
 from PySide6.QtCore import QPoint, Qt
 
+from app.review.frame_list import COLUMNS
 from grace_core.store import ReviewStore
 
 FRAMES = [  # oldest first; the tab lists newest first
@@ -71,7 +72,7 @@ def test_keyboard_review_records_verdicts_comments_and_who(review, qtbot):
         ("alice", "verdict", ids[4]),
     ]
     assert tab.model.record(0).verdict == "defect"  # the list shows it at once
-    assert tab.model.data(tab.model.index(1, 4)) == "false alarm"
+    assert tab.model.data(tab.model.index(1, COLUMNS.index("verdict"))) == "false alarm"
 
 
 def test_filters_narrow_the_list(review):
