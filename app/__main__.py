@@ -13,7 +13,6 @@ import logging
 import multiprocessing
 import sys
 
-from grace_core.cpu_threads import prefer_passive_openmp
 from grace_core.engine.runtimes import BACKEND_CHOICES
 
 
@@ -53,7 +52,6 @@ def _give_windowed_app_streams() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    prefer_passive_openmp()  # before torch loads: inference beside a training run must not spin for cores
     multiprocessing.freeze_support()
     _give_windowed_app_streams()
     argv = sys.argv[1:] if argv is None else argv

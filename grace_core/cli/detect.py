@@ -54,6 +54,12 @@ def add_parser(commands) -> None:
         help="arithmetic: f32 (exact, default) or bf16 (OpenVINO, faster on CPUs with native bf16)",
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for inference (PyTorch, ONNX Runtime); default: PyTorch every core but one, ONNX Runtime "
+        "every core",
+    )
+    parser.add_argument(
         "--conf", type=float, default=0.25, help="uncertain threshold: detections below it are ignored (0.25)"
     )
     parser.add_argument(
@@ -193,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
     from grace_core.sources import open_source, redact_url
 
     flag = max(args.conf, DEFAULT_FLAG) if args.flag is None else args.flag
+    if args.threads is not None and args.threads < 1:
+        raise GraceError(f"--threads must be 1 or more, got {args.threads}")
     if not 0 <= args.conf <= 1 or not 0 <= args.iou <= 1:
         raise GraceError("--conf and --iou must be between 0 and 1")
     if not args.conf <= flag <= 1:
@@ -206,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
         trust=args.trust,
         precision=args.precision,
         slicing=slice_config(args),
+        threads=args.threads,
     )
     names = engine.info.class_names
     wanted = parse_classes(args.classes, names)

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 
 from grace_core import __version__
-from grace_core.cpu_threads import prefer_passive_openmp
 from grace_core.errors import GraceError
 
 
@@ -38,7 +37,6 @@ def _show_core_warnings() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    prefer_passive_openmp()  # before torch loads: inference beside a training run must not spin for cores
     _show_core_warnings()
     args = build_parser().parse_args(argv)
     try:

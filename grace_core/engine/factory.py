@@ -25,11 +25,14 @@ def load_engine(
     trust: bool = False,
     precision: str = "f32",
     slicing: SliceConfig | None = None,
+    threads: int | None = None,
 ) -> Engine:
     """Load ``path`` with ``backend`` ("auto" picks by file type). Call it in the thread that will predict.
 
     ``precision``: "f32" (exact, the default) or a faster one the runtime offers ("bf16" on OpenVINO).
     ``slicing``: how frames larger than the model's scale are cut into tiles (default: automatic).
+    ``threads``: CPU threads for the runtimes that take them (default: each runtime's own choice; PyTorch leaves one
+    core free, see :mod:`grace_core.engine.torch_engine`).
     """
     path = Path(path)
     if not path.exists():
@@ -39,6 +42,6 @@ def load_engine(
         raise ModelError(f"{path.name} cannot run on {backend}: export it first (`grace export --format ...`)")
     if precision not in runtime.precisions:
         raise ModelError(f"{runtime.label} runs in {' or '.join(runtime.precisions)}, not {precision}")
-    options = {"device": device, "trust": trust, "precision": precision}
+    options = {"device": device, "trust": trust, "precision": precision, "threads": threads}
     engine_options = {k: options[k] for k in runtime.options}
     return runtime.engine_class()(path, conf=conf, iou=iou, slicing=slicing, **engine_options)

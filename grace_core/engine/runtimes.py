@@ -26,7 +26,7 @@ class Runtime:
     export_format: str | None = None  # `grace export --format` value that produces it (None: the checkpoint itself)
     precisions: tuple[str, ...] = ("f32",)  # arithmetic it offers; the first is the default (exact)
     folder_models: bool = False  # a folder holding its model file is accepted too (OpenVINO's export folder)
-    options: tuple[str, ...] = ()  # which of load_engine's device / trust / precision its engine takes
+    options: tuple[str, ...] = ()  # which of load_engine's device / trust / precision / threads its engine takes
 
     def engine_class(self):
         module, _, name = self.engine.partition(":")
@@ -48,6 +48,7 @@ RUNTIMES: dict[str, Runtime] = {
             "onnxruntime",
             f"{_STEM}.onnx",
             export_format="onnx",
+            options=("threads",),
         ),
         Runtime(
             "openvino",
@@ -68,7 +69,7 @@ RUNTIMES: dict[str, Runtime] = {
             "grace_core.engine.torch_engine:TorchEngine",
             "torch",
             f"{_STEM}.pt",
-            options=("device", "trust"),
+            options=("device", "trust", "threads"),
         ),
     )
 }

@@ -1,7 +1,15 @@
-"""PyTorch backend: runs a ``.pt`` checkpoint (GRACE or YOLO11), reading Lite-FEN's map from the same pass."""
+"""PyTorch backend: runs a ``.pt`` checkpoint (GRACE or YOLO11), reading Lite-FEN's map from the same pass.
+
+Threads: torch's default is one per physical core, and its OpenMP threads spin at every barrier. One inspection
+frame at 224 is too little work to share: on a 2-core PC one thread is as fast as two on an idle machine, and beside
+a background training run two threads collapse (a spinning thread holds the core the other one needs) —
+``benchmarks/inference_threads.py``, numbers in docs/results.md §4. So the engine leaves one core to the rest of the
+machine (the GUI, decoding, sinks, a training run), as ultralytics does: ``cpu_count − 1`` threads, at least one.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +33,13 @@ class TorchEngine(PipelineEngine):
         device: str = "cpu",
         trust: bool = False,
         slicing: SliceConfig | None = None,
+        threads: int | None = None,
     ) -> None:
         super().__init__(conf, iou, slicing)
         import torch
+
+        if self._on_cpu(device):
+            torch.set_num_threads(threads or default_threads())  # process-wide: the inference process's pool
 
         from grace_core.nn.registry import lite_fen_layers
         from grace_core.nn.transfer import load_detection_model, require_detection_head
@@ -62,6 +74,15 @@ class TorchEngine(PipelineEngine):
 
     def close(self) -> None:
         self.model = None
+
+    @staticmethod
+    def _on_cpu(device: str) -> bool:
+        return str(device).lower().startswith("cpu")
+
+
+def default_threads() -> int:
+    """Torch threads for inference: every core but one (one on a 2-core PC), as ultralytics' ``select_device``."""
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def _recorded(path: Path) -> tuple[tuple[float, float], float]:
