@@ -26,14 +26,14 @@ from grace_core.engine.runtimes import RUNTIMES
 BACKENDS = tuple(RUNTIMES)
 
 
-def our_pipeline(model_file: Path, frames: list[Path]) -> tuple[float, float]:
+def our_pipeline(model_file: Path, frames: list[Path], threads: int | None = None) -> tuple[float, float]:
     """(frames per second, median inference ms) for decode → predict → overlay."""
     import cv2
 
     from grace_core.engine import load_engine
     from grace_core.render import annotate
 
-    engine = load_engine(model_file)
+    engine = load_engine(model_file, threads=threads)
     names = engine.info.class_names
 
     def timed(paths: list[Path]) -> tuple[float, list[float]]:
@@ -60,7 +60,9 @@ def ultralytics_pipeline(pt_file: Path, frames: list[Path], imgsz: int, threads:
     for result in model.predict([str(p) for p in frames[:4]], imgsz=imgsz, stream=True, verbose=False):
         result.plot()
     # ultralytics' select_device set cpu_count - 1 threads during the warm-up: give every pipeline the same count
-    torch.set_num_threads(threads)
+    # (with --threads 0, ultralytics keeps its own choice)
+    if threads:
+        torch.set_num_threads(threads)
     start = time.perf_counter()
     for result in model.predict([str(p) for p in frames], imgsz=imgsz, stream=True, verbose=False):
         result.plot()
@@ -73,10 +75,13 @@ def main() -> int:
     parser.add_argument("--scale", default="s", help="scale of the untrained pair (s); with --model, the model's")
     parser.add_argument("--sizes", type=int, nargs="+", default=[640, 224])
     parser.add_argument("--frames", type=int, default=24)
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for every pipeline")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count(),
+        help="CPU threads for every pipeline (default: every core); 0: each one's own default (ours: the engine's)",
+    )
     args = parser.parse_args()
-
-    import torch
 
     from grace_core.engine.export import export_model
 
@@ -101,16 +106,16 @@ def main() -> int:
             rows.append((imgsz, "ultralytics predict (torch)", baseline, None, 1.0))
             print(f"[{imgsz}] ultralytics: {baseline:.2f} frames/s", file=sys.stderr, flush=True)
             for backend in BACKENDS:
-                torch.set_num_threads(args.threads)
-                fps, grace_ms = our_pipeline(models["GRACE"][backend], frames)
-                _, yolo_ms = our_pipeline(models["YOLO11"][backend], frames)
+                threads = args.threads or None
+                fps, grace_ms = our_pipeline(models["GRACE"][backend], frames, threads)
+                _, yolo_ms = our_pipeline(models["YOLO11"][backend], frames, threads)
                 rows.append((imgsz, f"ours, {backend}", fps, grace_ms, fps / baseline))
                 overhead.append((imgsz, backend, grace_ms, yolo_ms))
                 print(f"[{imgsz}] {backend}: {fps:.2f} frames/s", file=sys.stderr, flush=True)
 
     print(
         f"\nEnd-to-end throughput, {len(frames)} demo frames (decode → inference → overlay), this machine, "
-        f"torch threads {args.threads} for every pipeline"
+        f"threads: {args.threads or 'each pipeline its default'}"
     )
     print(f"{'imgsz':>6}  {'pipeline':<30}{'frames/s':>10}{'infer ms':>10}{'× ultralytics':>15}")
     for imgsz, label, fps, ms, ratio in rows:

@@ -3,8 +3,9 @@
     xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py docs/images/live.png
 
 Starts the app as a user would (the demo strip, shipped model), waits for a frame with boxes (with ``--class``: a
-tile of that class of the ``demo:tiles`` source), pauses and grabs the screen. Meanwhile it acknowledges each alarm as an operator would (every demo tile has a
-defect, so the alarm is raised again and again), so that the alarm on the picture is the shown tile's own.
+tile of that class of the ``demo:tiles`` source), pauses and grabs the screen. Meanwhile it acknowledges each alarm
+as an operator would (the demo is full of defects, so the alarm is raised again and again), so that the alarm on
+the picture is the shown frame's own.
 """
 
 from __future__ import annotations
