@@ -64,8 +64,17 @@ class CoilClock:
     def position_m(self) -> float | None:
         """Metres of the current coil passed at the last frame seen (encoder, strip or line speed, as :meth:`place`
         measures); None before the first frame or where nothing measures the strip."""
+        return self.reading()[1]
+
+    def reading(self) -> tuple[str | None, float | None]:
+        """The current coil and :meth:`position_m` on it, read together: a coil set from another thread in between
+        would otherwise pair one coil's id with the other's position."""
         with self._lock:
-            start, (time, strip_m, encoder) = self._start, self._last
+            start, last = self._start, self._last
+        return start.coil, self._metres(start, last)
+
+    def _metres(self, start: CoilStart, last: tuple[float, float | None, float | None]) -> float | None:
+        time, strip_m, encoder = last
         if time == 0.0:
             return None
         if encoder is not None and self.metres_per_count and start.encoder is not None:

@@ -73,6 +73,8 @@ class FrameResult:
     strip: StripReport | None = None  # strip sources: which detections are new, and where they lie on the strip
     events: EventUpdate = field(default_factory=EventUpdate)  # events this frame opened, and those closed after it
     roll_marks: tuple = ()  # RollMarkAlarm(s) the events closed with this frame completed (grace_core/rollmarks.py)
+    coil: str | None = None  # the coil on the line at this frame (None: not known), saved with the flagged frame
+    coil_m: float | None = None  # metres of that coil passed at this frame (None: nothing measures the strip)
 
 
 @dataclass(frozen=True)
@@ -306,14 +308,17 @@ class InspectionSession:
             strip = stitcher.report(frame, prediction.detections) if stitcher is not None else None
             new = prediction.detections if strip is None else prediction.detections[strip.new]
             decision = decide(new, names, thresholds)  # a defect already reported with the last segment is not news
+            self.coil_clock.observe(frame, strip_metres(frame, source.info))
+            coil, coil_m = self.coil_clock.reading()  # where this frame lies: saved with it when it is flagged
             submitted = False
             if decision.flagged:
                 flagged += 1
                 news = not source.info.sequence or self.repeats.admit(frame.source_id, frame.timestamp, decision)
                 if writer is not None and news:  # unrelated images (a folder) are never repeats of each other
-                    submitted = writer.submit(frame, decision, prediction, engine.info, thresholds)
-            result = FrameResult(frame, prediction, decision, thresholds, submitted, strip)
-            self.coil_clock.observe(frame, strip_metres(frame, source.info))
+                    submitted = writer.submit(
+                        frame, decision, prediction, engine.info, thresholds, coil=coil, coil_m=coil_m
+                    )
+            result = FrameResult(frame, prediction, decision, thresholds, submitted, strip, coil=coil, coil_m=coil_m)
             changes = tracker.update(frame, decision.shown, thresholds, strip, evidence=result)
             events += len(changes.opened) + (len(changes.closed) if strip is not None else 0)
             alarms = tuple(a for a in (self.roll_marks.add(e) for e in changes.closed) if a is not None)

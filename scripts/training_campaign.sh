@@ -35,7 +35,7 @@ converged() {  # converged ARM SEED: the chosen recipe to convergence (150 epoch
     keep
 }
 
-ship() {  # the model to ship when a session's machine cannot keep a 150-epoch run: 100 epochs, no early stop
+ship() {  # the model to ship when a session's machine cannot keep a 150-epoch run: 100 epochs, no early stop (~70 min on a bf16 CPU)
     "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 100 --imgsz 224 --batch 16 --workers 0 \
         --threads "$THREADS" --out "$OUT/ship100" --arms grace --seeds 0
     keep

@@ -11,10 +11,19 @@ from grace_core.store import FrameFilter, ReviewStore
 from grace_core.store.records import FrameRecord
 
 PAGE_SIZE = 200
-COLUMNS = ("time", "source", "station", "status", "classes", "verdict")  # station: who flagged it (a central store)
+# station: who flagged it (a central store); coil: the coil on the line then, and how far along it
+COLUMNS = ("time", "source", "station", "coil", "status", "classes", "verdict")
 VERDICT_TEXT = {None: "–", "defect": "defect", "false_alarm": "false alarm", "unsure": "unsure"}
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def coil_place(record: FrameRecord) -> str:
+    """``C4711 @ 12.3 m``: the coil and the metres of it passed when the frame was flagged ('' when no coil was
+    known; the coil alone when nothing measured the strip)."""
+    if not record.coil:
+        return ""
+    return record.coil if record.coil_m is None else f"{record.coil} @ {record.coil_m:.1f} m"
 
 
 class FrameListModel(QAbstractTableModel):
@@ -111,6 +120,8 @@ class FrameListModel(QAbstractTableModel):
             return record.source_id
         if column == "station":
             return record.station
+        if column == "coil":
+            return coil_place(record)
         if column == "status":
             return record.status
         if column == "classes":

@@ -43,7 +43,7 @@ from app.imaging import bgr_to_qimage, strength_to_qimage
 from app.live.frame_view import DrawnBox
 from app.review.box_table import BOX_COLUMNS, BoxTable
 from app.review.folders import datasets_dir, documents_dir
-from app.review.frame_list import COLUMNS, VERDICT_TEXT, FrameListModel
+from app.review.frame_list import COLUMNS, VERDICT_TEXT, FrameListModel, coil_place
 from app.review.review_view import ReviewView
 from app.review.undo import UndoStack, UndoStep, undo_added_box, undo_deletes, undo_relabel, undo_verdict
 from app.workers.progress_job import ProgressJob
@@ -128,6 +128,8 @@ class ReviewTab(QWidget):
         self.model_filter = QComboBox()
         self.station_filter = QComboBox()
         self.station_filter.setToolTip("the station that flagged the frame (a central store holds several)")
+        self.coil_filter = QComboBox()
+        self.coil_filter.setToolTip("the coil on the line when the frame was flagged (grace detect --coil, the plant)")
         self.refresh_button = QPushButton("Refresh")
         filters = QHBoxLayout()
         for label, widget in (
@@ -137,6 +139,7 @@ class ReviewTab(QWidget):
             ("Source", self.source_filter),
             ("Model", self.model_filter),
             ("Station", self.station_filter),
+            ("Coil", self.coil_filter),
         ):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
@@ -253,7 +256,7 @@ class ReviewTab(QWidget):
     def _connect(self) -> None:
         for combo in (
             self.class_filter, self.verdict_filter, self.period, self.source_filter, self.model_filter,
-            self.station_filter,
+            self.station_filter, self.coil_filter,
         ):  # fmt: skip
             combo.currentIndexChanged.connect(lambda *_: self.apply_filters())
         self.uncertain_only.toggled.connect(lambda *_: self.apply_filters())
@@ -341,6 +344,7 @@ class ReviewTab(QWidget):
             (self.source_filter, self.facets.sources),
             (self.model_filter, self.facets.models),
             (self.station_filter, self.facets.stations),
+            (self.coil_filter, self.facets.coils),
         ):
             _refill(combo, [ANY, *values])
         self._refill_class_choices()
@@ -384,6 +388,8 @@ class ReviewTab(QWidget):
             values["model_id"] = self.model_filter.currentText()
         if self.station_filter.currentText() not in ("", ANY):
             values["station"] = self.station_filter.currentText()
+        if self.coil_filter.currentText() not in ("", ANY):
+            values["coil"] = self.coil_filter.currentText()
         if self.uncertain_only.isChecked():
             values["status"] = "uncertain"
         seconds = PERIODS.get(self.period.currentText())
@@ -461,7 +467,7 @@ class ReviewTab(QWidget):
         self._show_boxes()
         when = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(record.captured_at))
         self.frame_info.setText(
-            f"Frame {record.id} · {when} · station {record.station or '?'} · {record.source_id} "
+            f"Frame {record.id} · {when} · station {record.station or '?'}{_coil_text(record)} · {record.source_id} "
             f"(frame {record.frame_index}) · "
             f"{record.width}×{record.height} · flagged {record.status} by {record.model_id} ({record.model_hash[:10]})"
         )
@@ -864,3 +870,8 @@ def _refill(combo: QComboBox, items: list[str]) -> None:
     combo.addItems(items)
     combo.setCurrentIndex(max(0, combo.findText(current)))
     combo.blockSignals(False)
+
+
+def _coil_text(record: FrameRecord) -> str:
+    """`` · coil C4711 @ 12.3 m`` for the frame's header line; nothing when no coil was known."""
+    return f" · coil {coil_place(record)}" if record.coil else ""

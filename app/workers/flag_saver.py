@@ -46,11 +46,14 @@ class FlagSaver:
         return self._repeats.repeats
 
     def offer(self, result: FrameResult, engine_info: EngineInfo) -> bool:
-        """Save ``result`` if it is flagged and news; True when it was handed to the writer."""
+        """Save ``result`` if it is flagged and news, with the coil and position it was seen at; True when it was
+        handed to the writer."""
         decision, frame = result.decision, result.frame
         if not self._repeats.admit(frame.source_id, frame.timestamp, decision):
             return False
-        return self._writer.submit(frame, decision, result.prediction, engine_info, result.thresholds)
+        return self._writer.submit(
+            frame, decision, result.prediction, engine_info, result.thresholds, coil=result.coil, coil_m=result.coil_m
+        )
 
     def stats(self) -> WriterStats:
         return self._writer.stats()

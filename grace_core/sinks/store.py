@@ -3,7 +3,8 @@
 ``store:FOLDER`` (or ``store:sqlite:///FOLDER``) saves into a local store. ``store:postgresql://user@host:port/db``
 saves into the plant's central store through this station's spool (:mod:`grace_core.store.spool`): inspection goes
 on while the server is away, and the spooled frames follow, in order, when it is back. Every frame carries the
-station's name (``grace detect --station NAME``).
+station's name (``grace detect --station NAME``), and the coil on the line with the metres of it passed at that frame
+(``--coil``, ``--line-speed``; docs/coils.md).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class StoreSink:
                 record.model,
                 evidence.thresholds,
                 station=record.context.station,
+                coil=evidence.coil,
+                coil_m=evidence.coil_m,
             )
         return accepted
 

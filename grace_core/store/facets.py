@@ -1,4 +1,4 @@
-"""What the review tab's filters can offer: the class names, sources, models and stations present in the store."""
+"""What the review tab's filters can offer: the class names, sources, models, stations and coils in the store."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class Facets:
     sources: tuple[str, ...]
     models: tuple[str, ...]
     stations: tuple[str, ...] = ()
+    coils: tuple[str, ...] = ()  # without '': frames flagged with no coil known (or before schema v4)
 
 
 def read_facets(database: Database) -> Facets:
@@ -25,9 +26,11 @@ def read_facets(database: Database) -> Facets:
     sources = database.execute("SELECT DISTINCT source_id FROM frames ORDER BY source_id").fetchall()
     models = database.execute("SELECT DISTINCT model_id FROM frames ORDER BY model_id").fetchall()
     stations = database.execute("SELECT DISTINCT station FROM frames ORDER BY station").fetchall()
+    coils = database.execute("SELECT DISTINCT coil FROM frames WHERE coil <> '' ORDER BY coil").fetchall()
     return Facets(
         class_names=tuple(str(row[0]) for row in classes),
         sources=tuple(str(row[0]) for row in sources),
         models=tuple(str(row[0]) for row in models),
         stations=tuple(str(row[0]) for row in stations),
+        coils=tuple(str(row[0]) for row in coils),
     )

@@ -21,7 +21,8 @@ class FrameFilter:
 
     ``class_name``: frames with a (not deleted) box of that class. ``status``: 'defect' or 'uncertain'
     (``status="uncertain"`` is the uncertain-only view). ``reviewed``: True / False. ``since`` (inclusive) and
-    ``until`` (exclusive) bound ``captured_at`` (unix seconds). ``station``: frames flagged by that station.
+    ``until`` (exclusive) bound ``captured_at`` (unix seconds). ``station``: frames flagged by that station;
+    ``coil``: frames flagged while that coil was on the line.
     """
 
     class_name: str | None = None
@@ -33,6 +34,7 @@ class FrameFilter:
     source_id: str | None = None
     model_id: str | None = None
     station: str | None = None
+    coil: str | None = None
 
     def __post_init__(self) -> None:
         if self.verdict is not None and self.verdict not in VERDICTS:
@@ -53,7 +55,7 @@ class FrameFilter:
         if self.until is not None:
             clauses.append("f.captured_at < ?")
             params.append(float(self.until))
-        for column in ("verdict", "status", "source_id", "model_id", "station"):
+        for column in ("verdict", "status", "source_id", "model_id", "station", "coil"):
             value = getattr(self, column)
             if value is not None:
                 clauses.append(f"f.{column} = ?")

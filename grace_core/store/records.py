@@ -18,7 +18,7 @@ VERDICTS: tuple[Verdict, ...] = ("defect", "false_alarm", "unsure")
 FRAME_COLUMNS = (
     "id, uid, captured_at, source_id, source_kind, frame_index, image_path, heatmap_path, width, height, status, "
     "model_id, model_hash, thresholds_json, bytes, reviewed, verdict, comment, created_at, reviewed_at, station, "
-    "reviewed_by"
+    "reviewed_by, coil, coil_m"
 )
 DETECTION_COLUMNS = "id, frame_id, class_id, class_name, confidence, x1, y1, x2, y2, origin, deleted"
 AUDIT_COLUMNS = "id, at, actor, action, frame_id, details_json, station, uid"
@@ -28,7 +28,9 @@ AUDIT_COLUMNS = "id, at, actor, action, frame_id, details_json, station, uid"
 class FrameRecord:
     """One stored frame. ``image_path`` / ``heatmap_path`` are POSIX paths relative to the store root (in the
     central store, the names the images would have on disk; the bytes are in the database). ``station`` is the
-    station that flagged it; ``reviewed_by`` who gave the current verdict."""
+    station that flagged it; ``reviewed_by`` who gave the current verdict. ``coil`` is the coil on the line when it
+    was flagged ('' when none was known) and ``coil_m`` how far along that coil (metres; None when nothing measured
+    the strip)."""
 
     id: int
     uid: str
@@ -52,6 +54,8 @@ class FrameRecord:
     reviewed_at: float | None
     station: str = ""
     reviewed_by: str | None = None
+    coil: str = ""
+    coil_m: float | None = None
 
     @property
     def thresholds(self) -> Thresholds:

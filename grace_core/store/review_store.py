@@ -223,8 +223,11 @@ class ReviewStore(ReviewActions):
         *,
         station: str | None = None,
         uid: str | None = None,
+        coil: str | None = None,
+        coil_m: float | None = None,
     ) -> int:
-        """Store a flagged frame; returns its id.
+        """Store a flagged frame; returns its id. ``coil`` / ``coil_m``: the coil on the line and the metres of it
+        passed at this frame (None: not known).
 
         A local store writes the files first (temp name, fsync, ``os.replace``), then the row and its boxes in one
         transaction: a crash leaves at worst an orphan file (see :meth:`cleanup_orphans`), never a row without its
@@ -254,6 +257,8 @@ class ReviewStore(ReviewActions):
             heatmap_path=heat_rel,
             bytes=len(image) + (len(heat) if heat is not None else 0),
             station=station or self.station,
+            coil=coil or "",
+            coil_m=None if coil_m is None else float(coil_m),
         )
         boxes = [(*box, "model", 0) for box in _model_boxes(prediction, engine_info.class_names, thresholds)]
         frame_id, _ = self.insert_frame(row, boxes, image, heat, (engine_info.model_id, engine_info.class_names))
@@ -450,7 +455,7 @@ class ReviewStore(ReviewActions):
         return Selection(self._db, where or FrameFilter())
 
     def facets(self) -> Facets:
-        """The class names, sources, models and stations present: what the review tab's filters offer."""
+        """The class names, sources, models, stations and coils present: what the review tab's filters offer."""
         return read_facets(self._db)
 
     # -- disk use -----------------------------------------------------------------------------------------------

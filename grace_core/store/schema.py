@@ -132,6 +132,14 @@ _V3 = (
     "AND a.action = 'verdict' ORDER BY a.id DESC LIMIT 1) WHERE reviewed = 1",
 )
 
+# v4: the coil on the line when the frame was flagged, and how far along it (metres; NULL: nothing measured the strip).
+# Frames flagged before v4 keep an empty coil. The index serves the review tab's coil filter, newest first.
+_V4 = (
+    "ALTER TABLE frames ADD COLUMN coil TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE frames ADD COLUMN coil_m {real}",
+    "CREATE INDEX idx_frames_coil_captured_at ON frames(coil, captured_at)",
+)
+
 
 def render(statement: str, dialect: str) -> str:
     return statement.format(**TYPES[dialect])
@@ -158,7 +166,7 @@ def _v3(execute: Execute, dialect: str) -> None:
     execute("INSERT INTO meta (key, value) VALUES ('store_id', ?)", (uuid.uuid4().hex,))
 
 
-MIGRATIONS: tuple[Step, ...] = (_v1, _run(_V2), _v3)
+MIGRATIONS: tuple[Step, ...] = (_v1, _run(_V2), _v3, _run(_V4))
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -316,9 +316,20 @@ class SpoolingStore:
         *,
         station: str | None = None,
         uid: str | None = None,
+        coil: str | None = None,
+        coil_m: float | None = None,
     ) -> int:
         frame_id = self.store.add_frame(
-            frame, decision, prediction, engine_info, thresholds, source_kind, station=station, uid=uid
+            frame,
+            decision,
+            prediction,
+            engine_info,
+            thresholds,
+            source_kind,
+            station=station,
+            uid=uid,
+            coil=coil,
+            coil_m=coil_m,
         )
         self.spool._added(self.store.frame(frame_id).bytes)
         return frame_id

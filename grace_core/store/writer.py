@@ -50,6 +50,8 @@ class _Job:
     engine_info: EngineInfo
     thresholds: Thresholds
     station: str | None = None
+    coil: str | None = None
+    coil_m: float | None = None
 
 
 class FlaggedFrameWriter(BackgroundWorker[_Job]):
@@ -86,12 +88,15 @@ class FlaggedFrameWriter(BackgroundWorker[_Job]):
         engine_info: EngineInfo,
         thresholds: Thresholds,
         station: str | None = None,
+        coil: str | None = None,
+        coil_m: float | None = None,
     ) -> bool:
         """Queue a flagged frame for saving; returns at once. False when it was dropped (see ``stats()``).
-        ``station`` names the station in the frame's row (default: the store's)."""
+        ``station`` names the station in the frame's row (default: the store's); ``coil`` and ``coil_m`` the coil
+        on the line and the metres of it passed at this frame (None: not known)."""
         if not decision.flagged:
             raise ValueError("only flagged frames (defect or uncertain) are saved for review")
-        return super().submit(_Job(frame, decision, prediction, engine_info, thresholds, station))
+        return super().submit(_Job(frame, decision, prediction, engine_info, thresholds, station, coil, coil_m))
 
     def stats(self) -> WriterStats:
         delivery = self.delivery_stats()
@@ -140,7 +145,16 @@ class FlaggedFrameWriter(BackgroundWorker[_Job]):
             log.info("removed %d orphan files (crash leftovers without a row) from %s", len(removed), store.location)
 
     def _deliver(self, store: ReviewStore, job: _Job) -> None:
-        store.add_frame(job.frame, job.decision, job.prediction, job.engine_info, job.thresholds, station=job.station)
+        store.add_frame(
+            job.frame,
+            job.decision,
+            job.prediction,
+            job.engine_info,
+            job.thresholds,
+            station=job.station,
+            coil=job.coil,
+            coil_m=job.coil_m,
+        )
         if self._enforce_quota:
             report = store.enforce_quota()
             with self._lock:

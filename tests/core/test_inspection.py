@@ -168,3 +168,20 @@ def test_rolling_stats_rate_and_percentiles():
     assert stats.fps(now=101.0) == pytest.approx(10.0)
     assert stats.percentile(50) == pytest.approx(5.0)
     assert stats.fps(now=110.0) == 0.0  # nothing in the last few seconds: not a stale figure
+
+
+def test_flagged_frames_are_saved_with_the_coil_and_where_on_it_they_lie(folder, tmp_path):
+    from grace_core.coil import CoilClock
+
+    root = tmp_path / "review"
+    session = session_for(
+        FolderSource(folder),
+        ScriptedEngine(),
+        store_factory=lambda: ReviewStore.open(root),
+        coil_clock=CoilClock("C4711", line_speed_m_min=60.0),
+    )
+    results = [item.result for item in session.run() if isinstance(item, InspectionUpdate) and item.result]
+    assert [r.coil for r in results] == ["C4711"] * 4 and results[0].coil_m == 0.0  # the coil begins at frame 0
+    with ReviewStore.open(root) as store:
+        saved = sorted(store.list_frames(limit=10), key=lambda r: r.frame_index)
+    assert [(r.coil, r.coil_m) for r in saved] == [(r.coil, r.coil_m) for r in results]  # each frame's own place

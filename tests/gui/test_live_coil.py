@@ -163,3 +163,24 @@ def test_run_golden_check_records_it_and_shows_pass_then_a_failure_in_red(qtbot,
     qtbot.waitUntil(lambda: not any(j.running for j in live._oneshots), timeout=WAIT_MS)
     QApplication.processEvents()
     assert golden.level == "fail"
+
+
+def test_the_live_tabs_saved_frames_carry_the_coil_and_where_on_it_they_lie(tmp_path):
+    """The live tab saves through its FlagSaver (not the session's writer): the frame's coil goes with it."""
+    from helpers.central_station import flagged
+
+    from app.workers.flag_saver import FlagSaver
+    from grace_core.inspection import FrameResult
+
+    root = tmp_path / "review"
+    saver = FlagSaver(lambda: ReviewStore.open(root))
+    try:
+        for index, metres in ((0, 4.5), (1, None)):
+            frame, decision, prediction, info, thresholds = flagged(index, "line-1")
+            result = FrameResult(frame, prediction, decision, thresholds, False, coil="C4711-T", coil_m=metres)
+            assert saver.offer(result, info)
+    finally:
+        assert saver.close(timeout=30)
+    with ReviewStore.open(root) as store:
+        rows = sorted(store.list_frames(), key=lambda r: r.frame_index)
+    assert [(r.coil, r.coil_m) for r in rows] == [("C4711-T", 4.5), ("C4711-T", None)]

@@ -210,3 +210,30 @@ def test_what_the_live_tab_flags_is_there_to_review(make_window, qtbot):
     assert tab.current is not None and tab.current.model_id == window.live.engine_info.model_id
     assert tab.view.has_frame and tab.view.showing_heat and tab.box_table.rowCount() >= 1
     assert set(tab.facets.class_names) <= set(window.live.engine_info.class_names)
+
+
+def test_the_coil_filter_lists_the_coils_and_narrows_the_list(make_window, tmp_path: Path, qtbot):
+    root = tmp_path / "review"
+    placed = [("C4711", 0.0), ("C4711", 12.34), ("C4712", 3.0), (None, None)]  # the last: no coil known
+    ids = make_store(
+        root,
+        [
+            {"boxes": [(0, 0.9, (5, 5, 40, 30))], "t": T0 + 60 * i, "coil": coil, "coil_m": metres}
+            for i, (coil, metres) in enumerate(placed)
+        ],
+    )
+    window = make_window(store_root=root)
+    window.tabs.setCurrentWidget(window.review)
+    tab = window.review
+    qtbot.waitUntil(lambda: tab.model.total == len(placed), timeout=10_000)
+    assert [tab.coil_filter.itemText(i) for i in range(tab.coil_filter.count())] == ["any", "C4711", "C4712"]
+    coil = COLUMNS.index("coil")
+    assert [tab.model.data(tab.model.index(row, coil)) for row in range(4)] == [
+        "", "C4712 @ 3.0 m", "C4711 @ 12.3 m", "C4711 @ 0.0 m",
+    ]  # fmt: skip
+    tab.coil_filter.setCurrentText("C4711")
+    assert listed_ids(tab) == [ids[1], ids[0]] and tab.current_filter().coil == "C4711"
+    tab.select_row(0)
+    assert "coil C4711 @ 12.3 m" in tab.frame_info.text() and "station " in tab.frame_info.text()
+    tab.coil_filter.setCurrentText("any")
+    assert listed_ids(tab) == ids[::-1]

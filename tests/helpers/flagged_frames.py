@@ -25,8 +25,11 @@ def add_flagged(
     model_id: str = "grace-n.onnx@0123456789ab",
     size: tuple[int, int] = (96, 64),
     seed: int = 0,
+    coil: str | None = None,
+    coil_m: float | None = None,
 ) -> int:
-    """One frame flagged with ``boxes`` = (class id, score, xyxy); default thresholds (flag 0.5, uncertain 0.25)."""
+    """One frame flagged with ``boxes`` = (class id, score, xyxy); default thresholds (flag 0.5, uncertain 0.25);
+    ``coil`` / ``coil_m``: the coil on the line and the metres of it passed (None: not known)."""
     rng = np.random.default_rng(seed)
     width, height = size
     image = rng.integers(60, 200, (height, width, 3), dtype=np.uint8)
@@ -42,7 +45,8 @@ def add_flagged(
     frame = Frame(image=image, index=int(t - T0), timestamp=t, source_id=source_id)
     decision = decide(detections, CLASS_NAMES, thresholds)
     assert decision.flagged, "a test frame must be flagged"
-    return store.add_frame(frame, decision, Prediction(detections, heat, {"inference": 1.0}), info, thresholds)
+    prediction = Prediction(detections, heat, {"inference": 1.0})
+    return store.add_frame(frame, decision, prediction, info, thresholds, coil=coil, coil_m=coil_m)
 
 
 def make_store(root: Path, frames: Sequence[dict]) -> list[int]:

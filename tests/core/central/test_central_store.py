@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.central_station import flagged
 from helpers.flagged_frames import T0, add_flagged
 from helpers.pg_server import free_port
 
@@ -19,9 +20,13 @@ from grace_core.store import (
     ReviewStore,
     StoreError,
     StoreUnavailable,
+    postgres,
     store_exists,
+    transfer,
 )
 from grace_core.store.location import parse_location
+from grace_core.store.spool import Spool
+from grace_core.store.writer import FlaggedFrameWriter
 
 psycopg = pytest.importorskip("psycopg", reason="NO POSTGRESQL DRIVER: psycopg is not installed (the dev extra)")
 
@@ -215,3 +220,48 @@ def test_a_server_that_is_not_there_says_so() -> None:
     assert "cannot reach the central review store postgresql://postgres:***@127.0.0.1" in message
     assert "s3cret" not in message and "server is running" in message
     assert not store_exists(url)
+
+
+def test_a_v3_central_store_migrates_to_v4_and_frames_keep_their_coil(central_url: str) -> None:
+    database = postgres.connect(central_url)
+    try:
+        postgres.migrate(database, target=3)  # the central store as the release before coils left it
+    finally:
+        database.close()
+    with ReviewStore.open(central_url, station="line-1") as store:  # the same v4 step as SQLite's, upgraded on open
+        assert store.schema_version == LATEST_VERSION >= 4
+        old = add_flagged(store, BOXES, T0)
+        new = add_flagged(store, BOXES, T0 + 1, coil="C4711", coil_m=12.25)
+        assert [(store.frame(i).coil, store.frame(i).coil_m) for i in (old, new)] == [("", None), ("C4711", 12.25)]
+        assert [r.id for r in store.list_frames(FrameFilter(coil="C4711"))] == [new]
+        assert store.facets().coils == ("C4711",)
+    with psycopg.connect(central_url) as conn:
+        types = dict(conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'frames'"
+        ).fetchall())  # fmt: skip
+        indexes = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'frames'")}
+    assert (types["coil"], types["coil_m"]) == ("text", "double precision")  # metres, not float4
+    assert "idx_frames_coil_captured_at" in indexes
+
+
+def test_migrate_and_the_spool_carry_the_coil_to_the_central_store(central_url: str, tmp_path: Path) -> None:
+    with ReviewStore.open(tmp_path / "local", station="line-1") as local:
+        add_flagged(local, BOXES, T0, coil="C4711", coil_m=3.5)
+        add_flagged(local, BOXES, T0 + 1)
+        with ReviewStore.open(central_url) as central:
+            assert transfer.migrate(local, central).frames_copied == 2  # what `grace review migrate` runs
+    spool = Spool(central_url, tmp_path / "spool", station="line-2")
+    writer = FlaggedFrameWriter(spool.open_store)
+    try:
+        assert writer.submit(*flagged(7, "line-2"), station="line-2", coil="C4712", coil_m=250.0)
+        assert writer.flush(30) and spool.flush(30)
+    finally:
+        writer.close(30)
+        spool.close(30)
+    with ReviewStore.open_existing(central_url) as central:
+        rows = [(r.station, r.coil, r.coil_m) for r in central.list_frames(FrameFilter(), limit=10)]
+        assert sorted(rows, key=str) == sorted(
+            [("line-1", "C4711", 3.5), ("line-1", "", None), ("line-2", "C4712", 250.0)], key=str
+        )
+        assert central.facets().coils == ("C4711", "C4712")
+        assert central.count(FrameFilter(coil="C4712", station="line-2")) == 1

@@ -134,3 +134,19 @@ def test_facets_list_what_the_filters_can_offer(store: ReviewStore, flagged) -> 
     facets = store.facets()
     assert facets.class_names == ("crazing", "patches")  # in class-id order; deleted boxes do not count
     assert facets.sources == ("camera:0", "camera:1") and facets.models == ("a@1", "b@2")
+
+
+def test_frames_carry_their_coil_and_the_coil_filter_selects_them(store: ReviewStore, flagged) -> None:
+    placed = [("C4711", 0.0), ("C4711", 12.5), ("C4712", 3.25), (None, None), ("C4712", None)]
+    ids = [
+        store.add_frame(*flagged(t=T0 + i, index=i, size=(16, 16)).args, coil=coil, coil_m=metres)
+        for i, (coil, metres) in enumerate(placed)
+    ]
+    assert [(r.coil, r.coil_m) for r in map(store.frame, ids)] == [
+        ("C4711", 0.0), ("C4711", 12.5), ("C4712", 3.25), ("", None), ("C4712", None),
+    ]  # fmt: skip
+    assert [r.id for r in store.list_frames(FrameFilter(coil="C4711"))] == [ids[1], ids[0]]  # newest first
+    assert store.count(FrameFilter(coil="C4712")) == 2 and store.count(FrameFilter(coil="C1")) == 0
+    assert store.count(FrameFilter(coil="")) == 1  # frames flagged with no coil known
+    assert store.facets().coils == ("C4711", "C4712")  # what the review tab's coil filter offers
+    assert "idx_frames_coil_captured_at" in " ".join(store.query_plan(FrameFilter(coil="C4711")))

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from grace_core.store import LATEST_VERSION, ReviewStore, StoreError
+from grace_core.store import LATEST_VERSION, FrameFilter, ReviewStore, StoreError
 from grace_core.store.schema import migrate
 
 V1_FRAME = {
@@ -85,3 +85,27 @@ def test_a_file_that_is_not_a_database_is_refused(store_root) -> None:
     (store_root / "review.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="not a usable review database"):
         ReviewStore.open(store_root)
+
+
+def test_a_v3_database_migrates_to_v4_keeping_its_rows_without_a_coil(store_root, flagged) -> None:
+    store_root.mkdir(parents=True)
+    conn = sqlite3.connect(store_root / "review.db", isolation_level=None)
+    migrate(conn, target=3)  # a store written by the release before coils were stored
+    v3_frame = {**V1_FRAME, "station": "line-1"}
+    conn.execute(f"INSERT INTO frames ({', '.join(v3_frame)}) VALUES ({', '.join('?' * len(v3_frame))})",
+                 list(v3_frame.values()))  # fmt: skip
+    assert "coil" not in {row[1] for row in conn.execute("PRAGMA table_info(frames)")}
+    conn.close()
+
+    assert LATEST_VERSION >= 4
+    with ReviewStore.open(store_root) as store:
+        assert store.schema_version == LATEST_VERSION
+        old = store.frame(1)
+        assert (old.uid, old.station, old.verdict, old.coil, old.coil_m) == ("a" * 32, "line-1", "defect", "", None)
+        new = store.add_frame(*flagged().args, coil="C4711", coil_m=12.25)
+        assert (store.frame(new).coil, store.frame(new).coil_m) == ("C4711", 12.25)
+        assert [r.id for r in store.list_frames(FrameFilter(coil="C4711"))] == [new]
+        assert store.facets().coils == ("C4711",)  # the old frame has no coil to offer
+    conn = sqlite3.connect(store_root / "review.db")
+    assert "idx_frames_coil_captured_at" in _indexes(conn)
+    conn.close()

@@ -149,3 +149,15 @@ def test_a_writer_and_a_reader_thread_work_at_once(store_root, flagged) -> None:
     with ReviewStore.open(store_root) as store:
         assert store.count() == 40
         assert reads["n"] > 0 and store.count(FrameFilter(reviewed=True)) > 0
+
+
+def test_the_writer_saves_the_coil_and_the_position_with_the_frame(store_root, flagged) -> None:
+    writer = FlaggedFrameWriter(lambda: ReviewStore.open(store_root))
+    assert writer.submit(*flagged(t=T0, index=0).args, station="line-1", coil="C4711", coil_m=7.5)
+    assert writer.submit(*flagged(t=T0 + 1, index=1).args)  # no coil known
+    assert writer.close(timeout=30)
+    with ReviewStore.open(store_root) as store:
+        assert [(r.frame_index, r.station, r.coil, r.coil_m) for r in store.list_frames()] == [
+            (1, store.station, "", None),
+            (0, "line-1", "C4711", 7.5),
+        ]
