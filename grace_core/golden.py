@@ -10,10 +10,10 @@ annotations in ``annotations/``) go through the live model with the live thresho
 
 The check passes when ``recall`` (shown / known) reaches ``floor`` *and* ``flagged_recall`` reaches
 ``defect_floor``. ``floor`` defaults to the model card's recall floor for the demo images (``recall_floor.demo`` in
-``<model>.card.json``: 0.4 for the shipped model, about 3/4 of its measured 0.547 at the default uncertain threshold
+``<model>.card.json``: 0.55 for the shipped model, about 3/4 of its measured 0.784 at the default uncertain threshold
 0.25 — a broken export, preprocessing or class order falls to ~0 and fails, backend jitter does not). The card
 states no floor at the flag threshold, so ``defect_floor`` defaults to half of ``floor`` (the shipped model flags
-0.34 of the demo defects at the default flag threshold 0.5): a station whose flag threshold was pushed so high that
+0.49 of the demo defects at the default flag threshold 0.5): a station whose flag threshold was pushed so high that
 it stops calling known defects defects fails too. Reference images of your own need floors measured on them.
 
 Each check is written to the review store's audit trail (action ``golden_check``, with every number), and
