@@ -347,7 +347,14 @@ class ReviewTab(QWidget):
             (self.coil_filter, self.facets.coils),
         ):
             _refill(combo, [ANY, *values])
+        self._show_telling_columns()
         self._refill_class_choices()
+
+    def _show_telling_columns(self) -> None:
+        """Columns that would say the same on every row take no room from the others: *coil* until a frame carries
+        one, *station* while the store holds a single station (the header line under the picture names both)."""
+        self.list.setColumnHidden(COLUMNS.index("coil"), not self.facets.coils)
+        self.list.setColumnHidden(COLUMNS.index("station"), len(self.facets.stations) <= 1)
 
     def _refill_class_choices(self) -> None:
         """The classes a box can be given: the shown frame's model's full list first, then the others in the store."""

@@ -44,6 +44,7 @@ def test_frames_are_listed_newest_first_with_image_boxes_and_heatmap(review):
     assert [box.label for box in tab.view.boxes] == ["crazing 0.60"]
     assert tab.box_table.rowCount() == 1 and tab.box_table.item(0, 0).text() == "crazing"
     assert "not reviewed" in tab.verdict_label.text()
+    assert tab.list.isColumnHidden(COLUMNS.index("coil"))  # no frame carries a coil: no empty column
     assert tab.class_filter.itemText(0) == "any" and "scratches" in [
         tab.class_filter.itemText(i) for i in range(tab.class_filter.count())
     ]
@@ -228,6 +229,8 @@ def test_the_coil_filter_lists_the_coils_and_narrows_the_list(make_window, tmp_p
     qtbot.waitUntil(lambda: tab.model.total == len(placed), timeout=10_000)
     assert [tab.coil_filter.itemText(i) for i in range(tab.coil_filter.count())] == ["any", "C4711", "C4712"]
     coil = COLUMNS.index("coil")
+    assert not tab.list.isColumnHidden(coil)  # frames carry coils: the column says where
+    assert tab.list.isColumnHidden(COLUMNS.index("station"))  # one station: the same on every row
     assert [tab.model.data(tab.model.index(row, coil)) for row in range(4)] == [
         "", "C4712 @ 3.0 m", "C4711 @ 12.3 m", "C4711 @ 0.0 m",
     ]  # fmt: skip
