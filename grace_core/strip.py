@@ -12,9 +12,11 @@ edge, and decides which detections of the combined image are *new*:
 * everything else is **reported** — and a deferred piece of the same class that the new detection overlaps is folded
   into it (their union), so a defect longer than the overlap still comes out as one box; a deferred piece that no
   new detection covers is reported as it was, so nothing is lost;
-* except that a detection lying mostly (``repeat_ios``) on a defect of its class reported with an earlier segment
-  is that defect seen again — a model's boxes of one defect differ a little from segment to segment, so a box that
-  just missed the bottom edge last time must not make the same defect count twice.
+* except that a detection — or a deferred piece — lying mostly (``repeat_ios``) on a defect of its class reported
+  with an earlier segment is that defect seen again: a model's boxes of one defect differ a little from segment to
+  segment, so a box that just missed the bottom edge last time must not make the same defect count twice. Reported
+  defects are remembered as far back as a waiting piece reaches, since folding it into a later box takes that box
+  back up to the piece's first row.
 
 Positions are strip rows (counted from the first row the stitcher saw, or the source's ``meta["strip_row"]`` when it
 knows better, e.g. from an encoder) and, through the pixel scale, millimetres along and across the strip.
@@ -130,7 +132,9 @@ class StripStitcher:
         }
         repeated = {i for i in candidates if new[i] and self._seen_before(items[i])}
         new = new & ~np.isin(np.arange(len(new)), list(repeated))
-        reported = earlier + self._flush() + [items[i] for i in candidates if new[i]]
+        # A waiting piece nothing continued is reported as it was — unless it lies on a defect already reported.
+        waiting = [item for item in earlier + self._flush() if not self._seen_before(item)]
+        reported = waiting + [items[i] for i in candidates if new[i]]
         self._deferred = [items[i] for i in candidates if deferred[i]]
         self._remember(reported, row0)
         return StripReport(row0, carried, new, tuple(self._defect(*item) for item in reported))
@@ -157,8 +161,11 @@ class StripStitcher:
         return bool(same) and float(intersection_over_smaller(box[None], np.array(same)).max()) >= self.repeat_ios
 
     def _remember(self, reported: list[tuple[int, float, np.ndarray]], row0: int) -> None:
-        """Keep the reported defects a later combined image can still contain (those reaching into its rows)."""
-        self._recent = [item for item in self._recent + reported if item[2][3] >= row0]
+        """Keep the reported defects a later report can still overlap: those reaching into this combined image's
+        rows, or above them as far as a deferred piece reaches — a piece folded into a later detection takes that
+        detection's box back up to its own first row, over defects reported meanwhile."""
+        horizon = min([row0, *(float(box[1]) for _, _, box in self._deferred)])
+        self._recent = [item for item in self._recent + reported if item[2][3] >= horizon]
 
     def _flush(self) -> list[tuple[int, float, np.ndarray]]:
         waiting, self._deferred = self._deferred, []

@@ -5,7 +5,7 @@
 #
 #   bash scripts/training_campaign.sh            # start both lanes in the background (or resume them)
 #   THREADS=2 bash scripts/training_campaign.sh start converged   # one lane only, with both cores
-#   THREADS=2 bash scripts/training_campaign.sh start ship        # one 100-epoch GRACE-n run that fits a session
+#   THREADS=2 bash scripts/training_campaign.sh start ship        # 100-epoch GRACE-n (shipped), then YOLO11n, seed 0
 #   bash scripts/training_campaign.sh status     # what each lane is doing
 #   bash scripts/training_campaign.sh stop       # stop both lanes (every run resumes from its last.pt)
 #   bash scripts/training_campaign.sh keep       # copy finished runs' tables to docs/results/campaign (lanes do it too)
@@ -35,9 +35,10 @@ converged() {  # converged ARM SEED: the chosen recipe to convergence (150 epoch
     keep
 }
 
-ship() {  # the model to ship when a session's machine cannot keep a 150-epoch run: 100 epochs, no early stop (~70 min on a bf16 CPU)
+ship() {  # ship ARM: 100 epochs, no early stop (~60 min on a bf16 CPU) — what fits a session whose machine will not
+    # keep a 150-epoch run; GRACE is the model to ship, YOLO11 its baseline at the same budget
     "$GRACE" experiment ablation --data "$DATA" --scale n --epochs 100 --imgsz 224 --batch 16 --workers 0 \
-        --threads "$THREADS" --out "$OUT/ship100" --arms grace --seeds 0
+        --threads "$THREADS" --out "$OUT/ship100" --arms "$1" --seeds 0
     keep
 }
 
@@ -67,7 +68,8 @@ lane_converged() {
 }
 
 lane_ship() {
-    ship
+    ship grace
+    ship yolo11
 }
 
 lane_study() {

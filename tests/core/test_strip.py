@@ -71,6 +71,37 @@ def test_a_dropped_segment_loses_nothing_already_seen():
     assert (20, 30, 60, 90) in boxes and (150, 800, 190, 850) in boxes
 
 
+def scripted(stitcher: StripStitcher, boxes_per_segment: list[list[tuple]]) -> list:
+    """Feed blank segments to ``stitcher`` with these detections (class 0, combined-image pixels) for each."""
+    reported = []
+    for index, boxes in enumerate(boxes_per_segment):
+        frame = Frame(np.zeros((SEGMENT, WIDTH, 3), np.uint8), index, 0.0, "s", {STRIP_ROW: index * SEGMENT})
+        combined = stitcher.assemble(frame)
+        xyxy = np.array(boxes, np.float32).reshape(-1, 4)
+        detections = Detections(xyxy, np.full(len(boxes), 0.9), np.zeros(len(boxes)))
+        reported += stitcher.report(combined, detections).defects
+    return reported + list(stitcher.finish())
+
+
+def test_a_waiting_piece_on_a_defect_already_reported_is_not_reported_again():
+    """Two boxes of one defect: one ends above the bottom edge (reported), the other touches it (waits for the next
+    segment). Nothing continues the waiting one: it is the reported defect seen again, not a second defect."""
+    reported = scripted(StripStitcher(overlap=120), [[(10, 150, 30, 190), (11, 152, 31, 199)], []])
+    assert [tuple(round(v) for v in d.box) for d in reported] == [(10, 150, 30, 190)]
+
+
+def test_a_long_defect_reaching_back_over_a_reported_one_is_not_counted_twice():
+    """A long piece waits, segment after segment, while a small box on it was reported at once; when the long one
+    is finally reported its box reaches back over the small one: one defect, already counted."""
+    segments = [
+        [(100, 20, 120, 60), (100, 10, 130, 199)],  # the small box (reported) and the long piece (waits: bottom edge)
+        [(100, 0, 130, 319)],  # combined rows 80-400: the long piece goes on to the bottom edge again
+        [(100, 0, 130, 150)],  # combined rows 280-600: it ends at strip row 430
+    ]
+    reported = scripted(StripStitcher(overlap=120), segments)
+    assert [tuple(round(v) for v in d.box) for d in reported] == [(100, 20, 120, 60)]
+
+
 def test_without_overlap_a_defect_on_an_edge_is_still_one_box():
     reported = inspect_strip(strip_image(), StripStitcher(overlap=0))
     crossing = [d for d in reported if d.box[0] == 100]
