@@ -75,6 +75,7 @@ class RollMarkHit(AlarmHit):
     marks: int = 0  # … out of the turns from the first to the last
     start_m: float = 0.0
     end_m: float = 0.0
+    record: dict[str, Any] | None = None  # the core's own record of the mark (RollMark.to_record), for the audit
 
     @classmethod
     def from_alarm(
@@ -96,6 +97,7 @@ class RollMarkHit(AlarmHit):
             marks=int(mark.marks),
             start_m=float(mark.start_m),
             end_m=float(mark.end_m),
+            record=mark.to_record(),
         )
 
     @property
@@ -118,16 +120,7 @@ class RollMarkHit(AlarmHit):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "roll_mark": {
-                "class": self.class_name,
-                "coil": self.coil,
-                "pitch_m": round(self.pitch_m, 4),
-                "diameter_m": round(self.diameter_m, 4),
-                "events": self.events,
-                "marks": self.marks,
-                "start_m": round(self.start_m, 3),
-                "end_m": round(self.end_m, 3),
-            },
+            "roll_mark": {"class": self.class_name, **(self.record or {})},
             "source": self.source_id,
             "frame": self.frame_index,
             "captured_at": self.captured_at,
