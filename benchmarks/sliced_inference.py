@@ -2,8 +2,10 @@
 ``get_sliced_prediction`` and supervision's ``InferenceSlicer``, side by side in one run.
 
 Every method runs the same exported model through the same engine (so the same pre/post-processing per tile), on
-the same frames, with the same tile size and overlap; the anchors get a callback that runs one tile (their batch
-options are measured too). Frames are mosaics of NEU-DET *validation* tiles (never trained on) laid on a steel-grey
+the same frames, at the same scale and overlap; the anchors get a callback that runs one tile (their batch
+options are measured too). Ours runs twice: with tiles of the model's field (the anchors' tile size) and with its
+default larger tiles at the same scale (an export that takes any input size; grace_core/engine/slicing.py).
+Frames are mosaics of NEU-DET *validation* tiles (never trained on) laid on a steel-grey
 background: 4096×2048 (20 × 10 tiles) and 8192×1024 (40 × 5), 200 tiles each, every box known.
 
 Reported per method: recall at IoU 0.5 (class must match) against the same tiles inspected one by one, the number
@@ -252,10 +254,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model {engine.info.model_id} on {engine.info.backend}; tile {tile} px, overlap {args.overlap}")
     print(f"tile by tile: {alone} of {total} boxes found ({100 * alone / total:.1f} %), {alone_found} detections")
 
-    engine.slicing = SliceConfig(overlap=args.overlap)  # one engine (one runtime session) serves every method
+    from grace_core.engine.slicing import predict_sliced
+
+    # One engine (one runtime session) serves every method.
+    larger = SliceConfig(mode="always", overlap=args.overlap)
+    field = SliceConfig(mode="always", overlap=args.overlap, window=engine.info.imgsz)
     methods: dict[str, Callable[[np.ndarray], Detections]] = {
-        "ours (batched)": lambda im: engine.predict(im).detections
+        "ours (batched, field-sized tiles)": lambda im: predict_sliced(engine, im, field).detections,
     }
+    if engine.any_size:
+        methods["ours (batched, larger tiles)"] = lambda im: predict_sliced(engine, im, larger).detections
     for batch in args.anchor_batch:
         try:
             methods[f"SAHI (batch {batch})"] = sahi_predictor(engine, tile, args.overlap, batch)
@@ -278,24 +286,46 @@ def main(argv: list[str] | None = None) -> int:
             f"| {frame} | {name} | {found}/{total} | {100 * found / max(alone, 1):.1f} % | {count} | "
             f"{seconds:.2f} | {pixels / seconds / 1e6:.2f} |"
         )
-    big = [r for r in rows if r[0] == "4096x2048"]
-    ours_speed = next(r[5] / r[4] for r in big if r[1].startswith("ours"))
-    anchors = [r[5] / r[4] for r in big if not r[1].startswith("ours")]
-    if anchors:
-        print(f"\nours vs the faster anchor on 4096x2048: {ours_speed / max(anchors):.2f}x")
+    for frame in dict.fromkeys(r[0] for r in rows):
+        speeds = {r[1]: r[5] / r[4] for r in rows if r[0] == frame}
+        anchors = max((v for k, v in speeds.items() if not k.startswith("ours")), default=None)
+        if anchors:
+            shown = ", ".join(f"{k}: {v / anchors:.2f}x" for k, v in speeds.items() if k.startswith("ours"))
+            print(f"\n{frame}, against the faster anchor configuration: {shown}")
     gflops = model_gflops_per_tile(model, engine.info.imgsz)
     if gflops:
-        from grace_core.engine.slicing import plan_tiles
-
-        count = len(plan_tiles(4096, 2048, tile, args.overlap))
         peak = matmul_gflops()
-        floor = count * gflops / peak
-        print(
-            f"compute floor: {count} tiles x {gflops:.2f} GFLOP / {peak:.0f} GFLOP/s (fp32 matmul, this CPU) = "
-            f"{floor:.2f} s/frame = {4096 * 2048 / floor / 1e6:.1f} MP/s; ours reaches "
-            f"{100 * ours_speed / (4096 * 2048 / floor):.0f} % of it"
-        )
+        for name, config in (("field-sized tiles", field), ("larger tiles", larger)):
+            if not engine.any_size and config is larger:
+                continue
+            pixels = network_pixels(engine, 4096, 2048, config)
+            floor = pixels / engine.info.imgsz**2 * gflops / peak
+            speed = next(r[5] / r[4] for r in rows if r[0] == "4096x2048" and name in r[1])
+            print(
+                f"compute floor, {name}: {pixels / 1e6:.1f} M network pixels x {gflops:.2f} GFLOP per "
+                f"{engine.info.imgsz}² / {peak:.0f} GFLOP/s (fp32 matmul, this CPU) = {floor:.2f} s/frame = "
+                f"{4096 * 2048 / floor / 1e6:.1f} MP/s; ours reaches {100 * speed / (4096 * 2048 / floor):.0f} % of it"
+            )
     return 0
+
+
+def network_pixels(engine, width: int, height: int, config: SliceConfig) -> int:
+    """Network input pixels the engine computes for a frame: what it spends its time on."""
+    sides = []
+    original = engine.run_batch
+
+    def counting(tensor):
+        sides.extend([tensor.shape[2] * tensor.shape[3]] * len(tensor))
+        return original(tensor)
+
+    engine.run_batch = counting
+    try:
+        from grace_core.engine.slicing import predict_sliced
+
+        predict_sliced(engine, np.zeros((height, width, 3), np.uint8), config)
+    finally:
+        del engine.run_batch
+    return sum(sides)
 
 
 if __name__ == "__main__":

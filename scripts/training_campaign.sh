@@ -6,6 +6,7 @@
 #   bash scripts/training_campaign.sh            # start both lanes in the background (or resume them)
 #   THREADS=2 bash scripts/training_campaign.sh start converged   # one lane only, with both cores
 #   THREADS=2 bash scripts/training_campaign.sh start ship        # 100-epoch GRACE-n (shipped), then YOLO11n, seed 0
+#   THREADS=2 bash scripts/training_campaign.sh start refine      # 80 more epochs on the 100-epoch GRACE-n (shipped)
 #   bash scripts/training_campaign.sh status     # what each lane is doing
 #   bash scripts/training_campaign.sh stop       # stop both lanes (every run resumes from its last.pt)
 #   bash scripts/training_campaign.sh keep       # copy finished runs' tables to docs/results/campaign (lanes do it too)
@@ -42,6 +43,20 @@ ship() {  # ship ARM: 100 epochs, no early stop (~60 min on a bf16 CPU) — what
     keep
 }
 
+refine() {  # the 100-epoch GRACE-n of commit 58c00de, 80 more epochs from a warm restart (AdamW, lr0 5e-4 falling
+    # linearly to 1 %, one warm-up epoch): what a session can add to a schedule that ended while val mAP still rose
+    local run=$OUT/stage2/grace-n-100+80 start=$OUT/stage2/grace-n-100.pt
+    if [ -f "$run/weights/last.pt" ]; then
+        "$GRACE" train --resume "$run/weights/last.pt" --threads "$THREADS"
+        return
+    fi
+    mkdir -p "$OUT/stage2"
+    git show 58c00de:resources/models/grace-neu-det.pt >"$start"
+    "$GRACE" train --data "$DATA" --model grace-n --weights "$start" --epochs 80 --imgsz 224 --batch 16 --workers 0 \
+        --threads "$THREADS" --seed 0 --set optimizer=AdamW --set lr0=0.0005 --set warmup_epochs=1 \
+        --project "$OUT/stage2" --name grace-n-100+80
+}
+
 keep() {  # copy every finished run's tables into docs/results/campaign (tracked: experiments/ may not survive)
     local folder name
     for folder in "$OUT"/converged "$OUT"/ship100 "$OUT"/study30/*; do
@@ -56,6 +71,10 @@ keep() {  # copy every finished run's tables into docs/results/campaign (tracked
             cp "$(dirname "$run")/results.csv" "$KEEP/$name/$(basename "$(dirname "$run")").results.csv" 2>/dev/null || true
         done
     done
+    if [ -f "$OUT/stage2/grace-n-100+80/results.csv" ]; then  # the refine run (grace train, not an ablation)
+        mkdir -p "$KEEP/refine"
+        cp "$OUT/stage2/grace-n-100+80/results.csv" "$OUT/stage2/grace-n-100+80/args.yaml" "$KEEP/refine/"
+    fi
 }
 
 lane_converged() {
@@ -70,6 +89,10 @@ lane_converged() {
 lane_ship() {
     ship grace
     ship yolo11
+}
+
+lane_refine() {
+    refine
 }
 
 lane_study() {
@@ -110,7 +133,7 @@ start)
 lane) "lane_$2" && echo "lane $2: all done" ;;
 keep) keep && echo "finished runs' tables copied to $KEEP" ;;
 status)
-    for name in converged ship study; do
+    for name in converged ship refine study; do
         pidfile=$LOGS/$name.pid
         state=stopped
         [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && state="running (pid $(cat "$pidfile"))"
@@ -119,7 +142,7 @@ status)
     done
     ;;
 stop)
-    for name in converged ship study; do
+    for name in converged ship refine study; do
         pidfile=$LOGS/$name.pid
         [ -f "$pidfile" ] && kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null && echo "lane $name stopped" || true
     done

@@ -125,12 +125,24 @@ def add_slicing_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.mode,
         help="auto: slice frames larger than one tile; always; never: letterbox every frame whole (auto)",
     )
-    group.add_argument("--tile", type=int, help="tile side in frame pixels (default: the model's, see --pixel-scale)")
+    group.add_argument(
+        "--tile",
+        type=int,
+        help="the model's field in frame pixels: the scale tiles are seen at (default: the model's, see --pixel-scale)",
+    )
     group.add_argument(
         "--overlap",
         type=float,
         default=defaults.overlap,
-        help=f"share of a tile its neighbours overlap ({defaults.overlap})",
+        help=f"share of the field neighbouring tiles overlap ({defaults.overlap})",
+    )
+    group.add_argument(
+        "--window",
+        type=int,
+        default=defaults.window,
+        help="largest network input per tile, in model pixels, where the runtime takes any size: fewer, larger "
+        "tiles at the same scale share less overlap; the model's image size gives one field per tile "
+        f"({defaults.window})",
     )
     group.add_argument(
         "--pixel-scale",
@@ -141,7 +153,9 @@ def add_slicing_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def slice_config(args: argparse.Namespace) -> SliceConfig:
-    return SliceConfig(mode=args.slicing, tile=args.tile, overlap=args.overlap, pixel_scale=args.pixel_scale)
+    return SliceConfig(
+        mode=args.slicing, tile=args.tile, overlap=args.overlap, pixel_scale=args.pixel_scale, window=args.window
+    )
 
 
 def max_reconnects(text: str) -> int | None:

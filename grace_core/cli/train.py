@@ -63,6 +63,14 @@ def add_parser(commands) -> None:
         help="another DS-CBSM++ setting (docs/method.md §2.6), e.g. --dscbsm-set alpha=0.5 (repeatable)",
     )
     parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an ultralytics training setting, e.g. --set optimizer=AdamW --set lr0=0.0005 (repeatable)",
+    )
+    parser.add_argument(
         "--precision",
         choices=("auto", "fp32", "bf16"),
         default="auto",
@@ -109,6 +117,7 @@ def _job(args: argparse.Namespace):
         dscbsm_signal=args.dscbsm_signal,
         dscbsm_rarity=args.dscbsm_rarity,
         dscbsm_options=parse_settings(args.dscbsm_options, "--dscbsm-set"),
+        extra=parse_settings(args.overrides, "--set"),
         precision=args.precision,
         threads=args.threads,
         weights=args.weights,

@@ -101,6 +101,7 @@ class PipelineEngine:
     info: EngineInfo
 
     max_batch: int | None = None  # images per runtime call (None: any); 1 for exports without a batch axis
+    any_size: bool = False  # whether the runtime takes inputs of any size, not only imgsz (larger slicing tiles)
 
     def __init__(self, conf: float = 0.25, iou: float = 0.7, slicing: SliceConfig | None = None) -> None:
         self.conf, self.iou = conf, iou

@@ -40,6 +40,13 @@ class _WithHeatmap(nn.Module):
         return detections, self.lite_fen.last_attention
 
 
+_DYNAMIC_AXES = {
+    "images": {0: "batch", 2: "height", 3: "width"},
+    "detections": {0: "batch", 2: "anchors"},
+    "heatmap": {0: "batch", 2: "map_height", 3: "map_width"},
+}
+
+
 def export_model(
     model_path: str | Path,
     fmt: str,
@@ -65,7 +72,7 @@ def export_model(
         raise GraceError(f"--imgsz must be a positive multiple of 32, got {imgsz}")
     model = copy.deepcopy(model).fuse().eval()
     head = model.model[-1]
-    head.export, head.format, head.dynamic = True, "onnx", False
+    head.export, head.format, head.dynamic = True, "onnx", True  # anchors follow the input size
     blocks = lite_fen_layers(model)
     wrapper = _WithHeatmap(model, blocks[-1][1] if blocks else None).eval()
     names = model.names if isinstance(model.names, dict) else dict(enumerate(model.names))
@@ -96,8 +103,9 @@ def export_model(
             opset_version=17,
             input_names=["images"],
             output_names=outputs,
-            # A batch axis: a large frame's tiles go through the runtime together (grace_core/engine/slicing.py).
-            dynamic_axes={name: {0: "batch"} for name in ["images", *outputs]},
+            # A batch axis (a large frame's tiles go through the runtime together) and any input size (a tile may
+            # be larger than the training images at the same scale): grace_core/engine/slicing.py.
+            dynamic_axes={name: _DYNAMIC_AXES[name] for name in ["images", *outputs]},
             do_constant_folding=True,
             dynamo=False,
         )

@@ -45,6 +45,35 @@ def intersection_over_smaller(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(smaller > 0, inter / np.maximum(smaller, 1e-9), 0.0)
 
 
+def overlapping_pairs(xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(i, j)``, ``i < j``, of the boxes that intersect with a positive area — without the N × N
+    matrices of :func:`intersection_over_smaller`: a whole frame's thousands of boxes each meet only a few others,
+    and a dense matrix of 10 000 boxes is gigabytes. Sweeps along x (boxes sorted by their left edge; each box meets
+    only those starting before its right edge), then checks y."""
+    if len(xyxy) < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    order = np.argsort(xyxy[:, 0], kind="stable")
+    boxes = xyxy[order]
+    ends = np.searchsorted(boxes[:, 0], boxes[:, 2], side="left")  # boxes that start before this one's right edge
+    counts = np.maximum(ends - np.arange(len(boxes)) - 1, 0)
+    first = np.repeat(np.arange(len(boxes)), counts)
+    second = first + 1 + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    low, high = np.maximum(boxes[first, :2], boxes[second, :2]), np.minimum(boxes[first, 2:], boxes[second, 2:])
+    meet = (high > low).all(axis=1)
+    a, b = order[first[meet]], order[second[meet]]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def pair_ios(xyxy: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Intersection over the smaller box's area for the box pairs ``(i[k], j[k])``."""
+    a, b = xyxy[i], xyxy[j]
+    inter = np.prod(np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None), axis=1)
+    area = np.prod(np.clip(xyxy[:, 2:] - xyxy[:, :2], 0, None), axis=1)
+    smaller = np.minimum(area[i], area[j])
+    return np.where(smaller > 0, inter / np.maximum(smaller, 1e-9), 0.0)
+
+
 LEFT, TOP, RIGHT, BOTTOM = 1, 2, 4, 8
 _FACING = ((RIGHT, LEFT, 0), (LEFT, RIGHT, 0), (BOTTOM, TOP, 1), (TOP, BOTTOM, 1))  # (a's side, b's side, axis)
 
@@ -124,19 +153,18 @@ def join_cut_pieces(
         return i
 
     pieces = np.flatnonzero(sides)
-    if len(pieces) > 1:
-        overlap = intersection_over_smaller(xyxy[pieces], xyxy[pieces])
-        same = (class_id[pieces][:, None] == class_id[pieces][None, :]) & (
-            tile_index[pieces][:, None] != tile_index[pieces][None, :]
-        )
-        for a, b in zip(*np.nonzero(np.triu(same & (overlap > join_ios), k=1)), strict=True):
-            i, j = pieces[a], pieces[b]
-            if pieces_of_one_defect(xyxy[i], xyxy[j], sides[i], sides[j]) or pieces_of_one_defect(
-                xyxy[j], xyxy[i], sides[j], sides[i]
-            ):
-                parent[root(i)] = root(j)
+    first, second = overlapping_pairs(xyxy[pieces])
+    first, second = pieces[first], pieces[second]
+    candidate = (class_id[first] == class_id[second]) & (tile_index[first] != tile_index[second])
+    candidate &= pair_ios(xyxy, first, second) > join_ios
+    for i, j in zip(first[candidate], second[candidate], strict=True):
+        if pieces_of_one_defect(xyxy[i], xyxy[j], sides[i], sides[j]) or pieces_of_one_defect(
+            xyxy[j], xyxy[i], sides[j], sides[i]
+        ):
+            parent[root(i)] = root(j)
     roots = np.array([root(i) for i in range(len(xyxy))])
-    groups = np.unique(roots)
+    order = np.argsort(roots, kind="stable")
+    groups, starts = np.unique(roots[order], return_index=True)
     if len(groups) == len(xyxy):
         return xyxy, confidence, class_id, sides
     merged = [
@@ -146,7 +174,7 @@ def join_cut_pieces(
             class_id[members[0]],
             sides[members[0]] if len(members) == 1 else 0,
         )
-        for members in (np.flatnonzero(roots == g) for g in groups)
+        for members in np.split(order, starts[1:])
     ]
     boxes, scores, classes, cut = zip(*merged, strict=True)
     return (
@@ -178,11 +206,14 @@ def drop_contained(
     """
     if len(xyxy) < 2:
         return np.arange(len(xyxy))
-    overlap = intersection_over_smaller(xyxy, xyxy)
+    if contained_ios <= 0:
+        raise ValueError(f"contained_ios must be positive, got {contained_ios}")
+    stronger, weaker = overlapping_pairs(xyxy)  # i < j: i is the stronger box
     area = np.prod(xyxy[:, 2:] - xyxy[:, :2], axis=1)
-    stronger = np.triu(np.ones((len(xyxy), len(xyxy)), dtype=bool), k=1)  # row i is stronger than column j > i
-    inside = stronger & (overlap >= contained_ios) & (class_id[:, None] == class_id[None, :])
-    inside &= area[None, :] <= area[:, None]  # only the smaller box of a pair is the duplicate
+    inside = (pair_ios(xyxy, stronger, weaker) >= contained_ios) & (class_id[stronger] == class_id[weaker])
+    inside &= area[weaker] <= area[stronger]  # only the smaller box of a pair is the duplicate
     if droppable is not None:
-        inside &= np.asarray(droppable, dtype=bool)[None, :]
-    return np.flatnonzero(~inside.any(axis=0))
+        inside &= np.asarray(droppable, dtype=bool)[weaker]
+    keep = np.ones(len(xyxy), dtype=bool)
+    keep[weaker[inside]] = False
+    return np.flatnonzero(keep)

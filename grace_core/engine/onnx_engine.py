@@ -37,7 +37,9 @@ class OnnxEngine(PipelineEngine):
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         check_model_shapes(path, metadata, _dims(inputs[0].shape), [_dims(output.shape) for output in outputs])
         self._input = inputs[0].name
-        self.max_batch = None if _dims(inputs[0].shape)[0] is None else 1  # exports before 0.2 have no batch axis
+        shape = _dims(inputs[0].shape)
+        self.max_batch = None if shape[0] is None else 1  # exports before 0.2 have no batch axis
+        self.any_size = shape[2:] == [None, None]  # older exports are fixed at imgsz
         self.info = exported_model_info(self.backend, path)
         check_by_running(self, path, metadata)
 

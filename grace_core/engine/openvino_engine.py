@@ -52,7 +52,9 @@ class OpenVinoEngine(PipelineEngine):
         check_model_shapes(path, metadata, _dims(compiled.inputs[0].get_partial_shape()), outputs)
         self.request = compiled.create_infer_request()
         self._outputs = compiled.outputs
-        self.max_batch = None if compiled.inputs[0].get_partial_shape()[0].is_dynamic else 1
+        shape = compiled.inputs[0].get_partial_shape()
+        self.max_batch = None if shape[0].is_dynamic else 1
+        self.any_size = shape[2].is_dynamic and shape[3].is_dynamic  # older exports are fixed at imgsz
         self.info = exported_model_info(self.backend, path)
         check_by_running(self, path, metadata)
 

@@ -2,13 +2,20 @@
 
 A detector trained on 200-pixel NEU-DET tiles at imgsz 224 sees defects at that pixel scale only; letterboxing a
 4096×2048 camera frame into 224 pixels shrinks a 200-pixel defect to 11 and the model finds nothing. So a frame
-larger than one tile (with some slack) is cut into tiles of ``tile`` source pixels — by default the model's image
-size, i.e. one source pixel per model pixel; ``pixel_scale`` changes that for cameras whose mm/px differ from the
-training images' — overlapping by ``overlap``, run through the runtime in batches, and the detections merged
+larger than the model's field (its image size in source pixels — by default one source pixel per model pixel;
+``pixel_scale`` changes that for cameras whose mm/px differ from the training images') is cut into tiles seen at
+that scale, overlapping by ``overlap`` of the field, run through the runtime in batches, and the detections merged
 (:mod:`grace_core.engine.merging`). The Lite-FEN heatmap is stitched on a canvas of at most ``heat_max_side``
 pixels a side, never at the full size of a huge frame.
 
-Frames no larger than ``tile × (1 + slack)`` keep the single-image path (letterbox to the model's size).
+The model is fully convolutional, so where the runtime takes any input size (PyTorch; ONNX and OpenVINO exports
+with dynamic height and width) a tile may be larger than the field at the same scale — up to ``window`` network
+pixels a side. Fewer, larger tiles share less overlap: a 4096×2048 frame costs ~1.8× its own pixels in 224-pixel
+tiles with a quarter overlap, ~1.2× in tiles of up to 896 (:func:`tile_for_frame`; measured in docs/results.md §8).
+The network's cost per pixel is flat up to about that size on a CPU, and its attention block grows with the square
+of the tile's area beyond it.
+
+Frames no larger than the field × (1 + slack) keep the single-image path (letterbox to the model's size).
 """
 
 from __future__ import annotations
@@ -30,15 +37,19 @@ MODES = ("auto", "always", "never")
 
 @dataclass(frozen=True)
 class SliceConfig:
-    """How large frames are sliced. ``tile`` in source pixels (None: the model's image size / ``pixel_scale``)."""
+    """How large frames are sliced. ``tile``: the model's field in source pixels (None: the model's image size /
+    ``pixel_scale``); it sets the scale every tile is seen at."""
 
     mode: str = "auto"  # auto: slice frames larger than a tile; always; never (letterbox every frame whole)
     tile: int | None = None
-    overlap: float = 0.25  # fraction of a tile shared with its neighbour
+    overlap: float = 0.25  # fraction of the field shared by neighbouring tiles (the longest defect a border may cut)
     # Model pixels per source pixel; None: the scale the model was trained at (EngineInfo.pixel_scale), right for a
     # camera that resolves the strip as finely as the training images. Halve it for a camera twice as fine.
     pixel_scale: float | None = None
-    batch: int = 8  # tiles per runtime call
+    batch: int = 8  # field-sized tiles per runtime call (fewer when tiles are larger)
+    # Largest network input per tile side, in model pixels, for runtimes that take any size; the model's image size
+    # (one field per tile, as older fixed-size exports need) when smaller.
+    window: int = 896
     slack: float = 0.25  # a frame up to this much larger than a tile is letterboxed whole, not sliced
     heat_max_side: int = 2048  # the stitched heatmap's longest side, in pixels
     join_ios: float = 0.1  # pieces of one defect cut by tile borders join above this intersection-over-smaller
@@ -53,6 +64,8 @@ class SliceConfig:
             raise GraceError(f"--overlap must be in [0, 0.9), got {self.overlap}")
         if self.pixel_scale is not None and not 0.05 <= self.pixel_scale <= 20:
             raise GraceError(f"--pixel-scale must be between 0.05 and 20, got {self.pixel_scale}")
+        if self.window < 32:
+            raise GraceError(f"--window must be at least 32 pixels, got {self.window}")
         if self.batch < 1 or self.heat_max_side < 16:
             raise GraceError("slicing batch must be at least 1 and heat_max_side at least 16")
 
@@ -83,7 +96,7 @@ def axis_starts(length: int, tile: int, overlap: float) -> list[int]:
     ``tile × (1 − overlap)``. One tile when the frame is no longer than a tile."""
     if length <= tile:
         return [0]
-    step = max(1, math.floor(tile * (1.0 - overlap)))
+    step = max(1, math.floor(tile * (1.0 - overlap) + 1e-9))
     count = math.ceil((length - tile) / step) + 1
     return [round(i * (length - tile) / (count - 1)) for i in range(count)]
 
@@ -92,6 +105,43 @@ def plan_tiles(width: int, height: int, tile: int, overlap: float) -> list[Tile]
     """Row-major grid of overlapping tiles covering a ``width × height`` frame."""
     xs, ys = axis_starts(width, tile, overlap), axis_starts(height, tile, overlap)
     return [Tile(x, y, min(x + tile, width), min(y + tile, height)) for y in ys for x in xs]
+
+
+STRIDE = 32  # network inputs are multiples of the model's largest stride
+
+
+def network_side(tile: int, scale: float) -> int:
+    """The network input side (model pixels, a multiple of the stride) that holds a ``tile`` at ``scale``."""
+    return STRIDE * math.ceil(round(tile * scale, 6) / STRIDE)
+
+
+def tile_for_frame(width: int, height: int, field: int, scale: float, window: int, overlap_px: int) -> int:
+    """The square tile side (source pixels, from ``field`` up to what fits ``window`` network pixels) that covers a
+    ``width × height`` frame with the fewest network pixels, its tiles overlapping by at least ``overlap_px``.
+
+    Candidates are the sides that split either axis into equal tiles exactly; a side needing the same tiles as a
+    smaller one only costs more, so the search is short.
+    """
+    largest = max(field, math.floor(window / scale))
+    while largest > field and network_side(largest, scale) > window:
+        largest -= 1
+    if largest <= field:
+        return field
+    candidates = {field, largest}
+    for length in (width, height):
+        for count in range(1, math.ceil(length / max(1, field - overlap_px)) + 2):
+            side = math.ceil((length + (count - 1) * overlap_px) / count)
+            if side < field:
+                break
+            if side <= largest:
+                candidates.add(side)
+
+    def cost(side: int) -> tuple[int, int]:
+        overlap = overlap_px / side
+        tiles = len(axis_starts(width, side, overlap)) * len(axis_starts(height, side, overlap))
+        return tiles * network_side(side, scale) ** 2, side
+
+    return min(candidates, key=cost)
 
 
 def predict_sliced(engine, image: np.ndarray, config: SliceConfig, class_conf: np.ndarray | None = None):
@@ -106,16 +156,22 @@ def predict_sliced(engine, image: np.ndarray, config: SliceConfig, class_conf: n
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     height, width = image.shape[:2]
     imgsz = engine.info.imgsz
-    size = config.tile_size(imgsz, engine.info.pixel_scale)
-    scale = imgsz / size  # the model sees every tile at its trained scale
-    tiles = plan_tiles(width, height, size, config.overlap)
+    field = config.tile_size(imgsz, engine.info.pixel_scale)
+    scale = imgsz / field  # the model sees every tile at its trained scale
+    overlap_px = round(config.overlap * field)
+    size, side = field, imgsz
+    if getattr(engine, "any_size", False) and config.window > imgsz:
+        size = tile_for_frame(width, height, field, scale, config.window, overlap_px)
+        side = max(imgsz, network_side(size, scale))
+    tiles = plan_tiles(width, height, size, overlap_px / size)
+    batch = max(1, config.batch * imgsz**2 // side**2)
     heat = HeatCanvas(width, height, config.heat_max_side) if engine.info.has_heatmap else None
     parts: list[TileDetections] = []
     timings = {"preprocess": 0.0, "inference": 0.0, "postprocess": 0.0}
-    for first in range(0, len(tiles), config.batch):
-        chunk = tiles[first : first + config.batch]
+    for first in range(0, len(tiles), batch):
+        chunk = tiles[first : first + batch]
         t0 = time.perf_counter()
-        placed = [letterbox(image[t.y0 : t.y1, t.x0 : t.x1], imgsz, scale=scale) for t in chunk]
+        placed = [letterbox(image[t.y0 : t.y1, t.x0 : t.x1], side, scale=scale) for t in chunk]
         t1 = time.perf_counter()
         raw, attention = engine.run(np.concatenate([tensor for tensor, _ in placed], axis=0))
         t2 = time.perf_counter()

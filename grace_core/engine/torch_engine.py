@@ -23,6 +23,7 @@ class TorchEngine(PipelineEngine):
     """Build it in the thread that will call :meth:`predict` (models are not shared across threads)."""
 
     backend = "torch"
+    any_size = True  # a fully convolutional network: larger slicing tiles at the same scale
 
     def __init__(
         self,

@@ -96,8 +96,6 @@ class TrainJob:
         if self.resume:
             args = ["--resume", str(self.resume)] + (["--threads", str(self.threads)] if self.threads else [])
             return args + (["--trust"] if self.trust else [])
-        if self.extra:
-            raise GraceError("extra ultralytics overrides cannot be passed on the command line")
         args = ["--data", str(self.data), "--model", str(self.model), "--project", str(self.project)]
         for name in ("epochs", "imgsz", "batch", "device", "seed", "workers", "patience", "sampler"):
             args += [f"--{name}", str(getattr(self, name))]
@@ -105,6 +103,8 @@ class TrainJob:
         args += ["--dscbsm-rarity", self.dscbsm_rarity, "--precision", self.precision]
         for key, value in self.dscbsm_options.items():
             args += ["--dscbsm-set", f"{key}={value}"]
+        for key, value in self.extra.items():
+            args += ["--set", f"{key}={value}"]
         optional = {"--hours": self.hours, "--weights": self.weights, "--name": self.name, "--threads": self.threads}
         for flag, value in optional.items():
             if value is not None and value != "":

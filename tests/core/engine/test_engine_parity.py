@@ -20,18 +20,21 @@ def anchor_boxes(raw: np.ndarray) -> np.ndarray:
     return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
 
 
+@pytest.mark.parametrize("size", [128, 320], ids=["imgsz", "larger input"])
 @pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
-def test_exported_models_match_torch(exported, steel_images, backend):
-    """Anchor by anchor (the runtimes' outputs; decoding and NMS are shared code), and the heatmap."""
+def test_exported_models_match_torch(exported, steel_images, backend, size):
+    """Anchor by anchor (the runtimes' outputs; decoding and NMS are shared code), and the heatmap; at the model's
+    image size and at a larger input (the larger tiles of sliced inference)."""
     from grace_core.engine.processing import letterbox
 
     reference = load_engine(exported["torch"], conf=0.02)
     other = load_engine(exported[backend], conf=0.02)
     assert other.info.backend == backend and other.info.class_names == reference.info.class_names
     assert other.info.imgsz == reference.info.imgsz == 128
+    assert other.any_size and reference.any_size
     compared = 0
     for image in steel_images:
-        tensor, _ = letterbox(image, 128)
+        tensor, _ = letterbox(image, size)
         (raw_a, map_a), (raw_b, map_b) = reference.run(tensor), other.run(tensor)
         scored = raw_a[0, 4:].max(axis=0) >= 0.03
         boxes_a, boxes_b = anchor_boxes(raw_a)[scored], anchor_boxes(raw_b)[scored]
