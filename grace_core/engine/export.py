@@ -17,7 +17,7 @@ from torch import nn
 
 from grace_core import __version__
 from grace_core.engine.base import file_id
-from grace_core.engine.metadata import ExportMetadata, metadata_path
+from grace_core.engine.metadata import RECORDED_KEY, ExportMetadata, metadata_path
 from grace_core.engine.runtimes import EXPORT_FORMATS
 from grace_core.errors import GraceError
 
@@ -146,7 +146,7 @@ def _add_onnx_metadata(onnx_file: Path, metadata: ExportMetadata) -> None:
 
     proto = onnx.load(str(onnx_file))
     entry = proto.metadata_props.add()
-    entry.key, entry.value = "grace", metadata.to_json()
+    entry.key, entry.value = RECORDED_KEY, metadata.to_json()
     onnx.save(proto, str(onnx_file))
 
 
@@ -155,6 +155,8 @@ def _to_openvino(onnx_file: Path, folder: Path, metadata: ExportMetadata, half: 
 
     folder.mkdir(parents=True, exist_ok=True)
     xml = folder / f"{onnx_file.stem}.xml"
-    ov.save_model(ov.convert_model(str(onnx_file)), str(xml), compress_to_fp16=half)
+    model = ov.convert_model(str(onnx_file))
+    model.set_rt_info(metadata.to_json(), [RECORDED_KEY])  # checked against the .grace.json when loaded
+    ov.save_model(model, str(xml), compress_to_fp16=half)
     metadata_path(xml).write_text(metadata.to_json(), encoding="utf-8")
     return xml

@@ -83,6 +83,27 @@ def read_metadata(model_file: str | Path) -> ExportMetadata:
     return metadata
 
 
+RECORDED_KEY = "grace"  # the export's metadata, also kept inside the model file (ONNX metadata, OpenVINO rt_info)
+
+
+def check_recorded_size(model_file: str | Path, metadata: ExportMetadata, recorded: str | None) -> None:
+    """The image size the export recorded inside the model file must be the metadata's: an export that takes any
+    input size cannot tell from its shapes that a copied or edited ``.grace.json`` names another training size, and
+    would run at the wrong scale. Exports without a record (older ones, fixed-size) are checked by their shapes."""
+    if recorded is None:
+        return
+    try:
+        exported_at = ExportMetadata.from_json(recorded).imgsz
+    except (ValueError, TypeError):
+        return  # a record this version cannot read: the shapes and a run still check the model
+    if exported_at != metadata.imgsz:
+        raise ModelError(
+            f"{model_file}: the model was exported at imgsz {exported_at}, but its metadata says imgsz "
+            f"{metadata.imgsz}; {metadata_path(Path(model_file)).name} does not belong to this model: export it "
+            "again with `grace export`"
+        )
+
+
 def check_model_shapes(
     model_file: str | Path,
     metadata: ExportMetadata,

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from grace_core.engine.base import PipelineEngine, check_by_running, exported_model_info
-from grace_core.engine.metadata import check_model_shapes, read_metadata
+from grace_core.engine.metadata import RECORDED_KEY, check_model_shapes, check_recorded_size, read_metadata
 from grace_core.engine.slicing import SliceConfig
 from grace_core.errors import ModelError
 
@@ -36,6 +36,7 @@ class OnnxEngine(PipelineEngine):
             raise ModelError(f"{path} is not a readable ONNX model: {error}") from error
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         check_model_shapes(path, metadata, _dims(inputs[0].shape), [_dims(output.shape) for output in outputs])
+        check_recorded_size(path, metadata, self.session.get_modelmeta().custom_metadata_map.get(RECORDED_KEY))
         self._input = inputs[0].name
         shape = _dims(inputs[0].shape)
         self.max_batch = None if shape[0] is None else 1  # exports before 0.2 have no batch axis

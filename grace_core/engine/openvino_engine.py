@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from grace_core.engine.base import PipelineEngine, check_by_running, exported_model_info
-from grace_core.engine.metadata import check_model_shapes, read_metadata
+from grace_core.engine.metadata import RECORDED_KEY, check_model_shapes, check_recorded_size, read_metadata
 from grace_core.engine.slicing import SliceConfig
 from grace_core.errors import ModelError
 
@@ -45,11 +45,15 @@ class OpenVinoEngine(PipelineEngine):
             path = candidates[0]
         metadata = read_metadata(path)  # fail early, before the runtime parses the file
         try:
-            compiled = ov.Core().compile_model(str(path), device.upper(), {"INFERENCE_PRECISION_HINT": precision})
+            core = ov.Core()
+            model = core.read_model(str(path))
+            recorded = model.get_rt_info([RECORDED_KEY]).astype(str) if model.has_rt_info([RECORDED_KEY]) else None
+            compiled = core.compile_model(model, device.upper(), {"INFERENCE_PRECISION_HINT": precision})
         except Exception as error:  # OpenVINO raises RuntimeError subclasses of its own
             raise ModelError(f"{path} is not a readable OpenVINO model: {error}") from error
         outputs = [_dims(output.get_partial_shape()) for output in compiled.outputs]
         check_model_shapes(path, metadata, _dims(compiled.inputs[0].get_partial_shape()), outputs)
+        check_recorded_size(path, metadata, recorded)
         self.request = compiled.create_infer_request()
         self._outputs = compiled.outputs
         shape = compiled.inputs[0].get_partial_shape()

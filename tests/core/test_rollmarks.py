@@ -248,10 +248,14 @@ def test_a_defect_printed_every_turn_of_a_roll_is_found_through_the_inspection_p
     events = sorted(sink.events, key=lambda e: e.coil_m)
     assert events and all(e.coil == "C7" and e.coil_m is not None for e in events)
     pitch_m = pitch_rows * mm_per_px / 1000
+    # Counted over defects (at the flag threshold): the synthetic steel between the prints draws low-confidence
+    # pitted-surface boxes from the 180-epoch model (12 places in 14 m), so dense that counting uncertain events too,
+    # a 10-turn chain at this tolerance is what chance gives (as the finder rightly says, tests above).
+    events = [e for e in events if e.status == "defect"]
     marks = find_roll_marks_by_class(events)
     assert [(m.class_name, round(m.pitch_m, 2)) for m in marks] == [("pitted_surface", pitch_m)]
     assert marks[0].events >= 7
-    detector = RollMarkDetector()
+    detector = RollMarkDetector(statuses=("defect",))
     alarms = [a for e in events if (a := detector.add(e))]
     assert [(a.mark.class_name, round(a.mark.pitch_m, 2)) for a in alarms] == [("pitted_surface", pitch_m)]
 

@@ -88,7 +88,7 @@ def _copy_with_metadata(exported, tmp_path, **changes):
     [
         ({"class_names": ["a", "b", "c", "d", "e"]}, "outputs 7 values per anchor (4 box + 3 classes), but its"),
         ({"class_names": ["a", "b"]}, "names 2 classes"),
-        ({"imgsz": 128}, "x3x64x64, but its metadata says imgsz 128"),
+        ({"imgsz": 128}, "exported at imgsz 64, but its metadata says imgsz 128"),
         ({"imgsz": 0}, "'imgsz' must be a positive integer, got 0"),
         ({"imgsz": "64"}, "'imgsz' must be a positive integer"),
         ({"class_names": [1, 2, 3]}, "'class_names' must be a non-empty list of strings"),

@@ -18,6 +18,7 @@ from grace_core.engine.merging import (
 )
 from grace_core.engine.slicing import SliceConfig, Tile, axis_starts, network_side, plan_tiles, tile_for_frame
 from grace_core.errors import GraceError
+from grace_core.flagging import box_iou
 
 
 @pytest.mark.parametrize(
@@ -68,15 +69,6 @@ def test_only_frames_larger_than_a_tile_are_sliced_and_settings_are_checked():
     for bad in (dict(overlap=0.95), dict(tile=8), dict(pixel_scale=0), dict(mode="sometimes"), dict(window=16)):
         with pytest.raises(GraceError):
             SliceConfig(**bad)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in a (N, 4) with every box in b (M, 4)."""
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
-    area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=1)  # noqa: E731
-    return inter / (area(a)[:, None] + area(b)[None, :] - inter)
 
 
 def part(tile: Tile, *boxes) -> TileDetections:
@@ -227,7 +219,7 @@ def test_batched_tiles_give_the_same_detections_as_one_tile_at_a_time(engine, st
     # tile border's merging test: a few percent may differ (3 of 117 seen); a batch misaligned with its tiles would
     # change nearly all of them.
     for a, b in ((batched.detections, single.detections), (single.detections, batched.detections)):
-        same = (iou(a.xyxy, b.xyxy) >= 0.999) & (np.abs(a.confidence[:, None] - b.confidence[None, :]) <= 1e-4)
+        same = (box_iou(a.xyxy, b.xyxy) >= 0.999) & (np.abs(a.confidence[:, None] - b.confidence[None, :]) <= 1e-4)
         assert same.any(axis=1).mean() >= 0.95
     assert np.allclose(batched.heatmap, single.heatmap, atol=1e-5)
 
